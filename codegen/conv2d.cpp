@@ -1,0 +1,116 @@
+// Conv2D, the three passes. Shapes (per sample, NHWC; Halide (c, x, y, n)):
+//   in (H, W, Cin), w (KH, KW, Cin, Cout) as Halide (co, ci, kx, ky), b (Cout), out (OH, OW, Cout).
+// Padding is explicit (pt, pb, pl, pr): 'same' was resolved to it by the DSL, TensorFlow's way.
+#include "kernel.hpp"
+#include "stages.hpp"
+
+namespace cnngen::codegen {
+
+using namespace Halide;
+
+namespace {
+
+Var c("c"), x("x"), y("y"), n("n"), kx("kx"), ky("ky"), ci("ci");
+
+Func zero_padded(ImageParam in, const Shape& s, const KernelSpec& k) {
+  Func f("padded");
+  if (!(k.pad_top || k.pad_bottom || k.pad_left || k.pad_right)) {
+    f(c, x, y, n) = in(c, x, y, n);
+    return f;
+  }
+  f(c, x, y, n) = BoundaryConditions::constant_exterior(in, 0.0f, {{0, s.c}, {0, s.w}, {0, s.h}})(c, x, y, n);
+  return f;
+}
+
+BuiltKernel forward(const KernelSpec& k) {
+  const Shape s = k.in, o = k.out();
+  ImageParam in = image_param("in", s);
+  ImageParam w = fixed_param("w", {o.c, s.c, k.kernel.w, k.kernel.h});
+  ImageParam b = fixed_param("b", {o.c});
+
+  Conv2dFwd st;
+  st.padded = zero_padded(in, s, k);
+  st.r = RDom(0, s.c, 0, k.kernel.w, 0, k.kernel.h, "r");
+  st.conv = Func("conv");
+  st.conv(c, x, y, n) = k.use_bias ? b(c) : 0.0f;
+  st.conv(c, x, y, n) += w(c, st.r.x, st.r.y, st.r.z) *
+                         st.padded(st.r.x, x * k.strides.w + st.r.y - k.pad_left, y * k.strides.h + st.r.z - k.pad_top, n);
+  st.out = Func("out");
+  st.out(c, x, y, n) = st.conv(c, x, y, n);
+  constrain_image_output(st.out, o);
+
+  schedule(st, k);
+  std::vector<Argument> args{in, w};
+  if (k.use_bias) args.push_back(b);
+  return {Pipeline(st.out), args};
+}
+
+BuiltKernel backward_data(const KernelSpec& k) {
+  const Shape s = k.in, o = k.out();
+  ImageParam d_out = image_param("d_out", o);
+  ImageParam w = fixed_param("w", {o.c, s.c, k.kernel.w, k.kernel.h});
+
+  Conv2dBwdData st;
+  st.w_t = Func("w_t");  // (ci, co, kx, ky): ci innermost, the dimension d_in is vectorised over
+  st.w_t(ci, c, kx, ky) = w(c, ci, kx, ky);
+  st.d_out_clamped = BoundaryConditions::repeat_edge(d_out, {{0, o.c}, {0, o.w}, {0, o.h}});
+
+  // The tap (kx, ky) of output pixel (ox, oy) reads input pixel (ox*sw + kx - pl, oy*sh + ky - pt);
+  // so input pixel (x, y) receives from ox = (x + pl - kx) / sw when that divides exactly and is in range.
+  st.r = RDom(0, o.c, 0, k.kernel.w, 0, k.kernel.h, "r");
+  const Expr tx = x + k.pad_left - st.r.y, ty = y + k.pad_top - st.r.z;
+  const Expr ox = tx / k.strides.w, oy = ty / k.strides.h;  // Halide's division floors
+  Expr lands = tx >= 0 && ty >= 0 && ox < o.w && oy < o.h;
+  if (k.strides.w > 1) lands = lands && tx % k.strides.w == 0;
+  if (k.strides.h > 1) lands = lands && ty % k.strides.h == 0;
+  st.r.where(lands);
+
+  st.acc = Func("acc");
+  st.acc(ci, x, y, n) = 0.0f;
+  st.acc(ci, x, y, n) += st.w_t(ci, st.r.x, st.r.y, st.r.z) * st.d_out_clamped(st.r.x, ox, oy, n);
+  st.d_in = Func("d_in");
+  st.d_in(ci, x, y, n) = st.acc(ci, x, y, n);
+  constrain_image_output(st.d_in, s);
+
+  schedule(st, k);
+  return {Pipeline(st.d_in), {d_out, w}};
+}
+
+BuiltKernel backward_weights(const KernelSpec& k) {
+  const Shape s = k.in, o = k.out();
+  ImageParam in = image_param("in", s);
+  ImageParam d_out = image_param("d_out", o);
+
+  Conv2dBwdWeights st;
+  st.padded = zero_padded(in, s, k);
+  st.r = RDom(0, o.w, 0, o.h, 0, d_out.dim(3).extent(), "r");
+  st.acc = Func("acc");
+  st.acc(c, ci, kx, ky) = 0.0f;
+  st.acc(c, ci, kx, ky) += d_out(c, st.r.x, st.r.y, st.r.z) *
+                           st.padded(ci, st.r.x * k.strides.w + kx - k.pad_left, st.r.y * k.strides.h + ky - k.pad_top, st.r.z);
+  st.d_w = Func("d_w");
+  st.d_w(c, ci, kx, ky) = st.acc(c, ci, kx, ky);
+  constrain_fixed_output(st.d_w, {o.c, s.c, k.kernel.w, k.kernel.h});
+  std::vector<Func> outs{st.d_w};
+  if (k.use_bias) {
+    st.d_b = Func("d_b");
+    st.d_b(c) = 0.0f;
+    st.d_b(c) += d_out(c, st.r.x, st.r.y, st.r.z);
+    constrain_fixed_output(st.d_b, {o.c});
+    outs.push_back(st.d_b);
+  }
+  schedule(st, k);
+  return {Pipeline(outs), {in, d_out}};
+}
+
+}  // namespace
+
+BuiltKernel build_conv2d(const KernelSpec& k) {
+  switch (k.kind) {
+    case Kernel::conv_fwd: return forward(k);
+    case Kernel::conv_bwd_data: return backward_data(k);
+    default: return backward_weights(k);
+  }
+}
+
+}  // namespace cnngen::codegen

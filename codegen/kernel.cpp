@@ -1,0 +1,64 @@
+#include "kernel.hpp"
+
+#include <stdexcept>
+
+namespace cnngen::codegen {
+
+using namespace Halide;
+
+namespace {
+
+void fix_dims(OutputImageParam p, const std::vector<int>& extents, bool last_is_batch) {
+  int stride = 1;
+  for (size_t d = 0; d < extents.size(); ++d) {
+    p.dim(static_cast<int>(d)).set_stride(stride);
+    if (last_is_batch && d + 1 == extents.size()) {
+      p.dim(static_cast<int>(d)).set_min(0);
+    } else {
+      p.dim(static_cast<int>(d)).set_bounds(0, extents[d]);
+      stride *= extents[d];
+    }
+  }
+}
+
+}  // namespace
+
+ImageParam image_param(const std::string& name, const Shape& s) {
+  ImageParam p(Float(32), 4, name);
+  fix_dims(p, {s.c, s.w, s.h, 0}, true);
+  return p;
+}
+
+void constrain_image_output(Func f, const Shape& s) { fix_dims(f.output_buffer(), {s.c, s.w, s.h, 0}, true); }
+
+ImageParam matrix_param(const std::string& name, int k) {
+  ImageParam p(Float(32), 2, name);
+  fix_dims(p, {k, 0}, true);
+  return p;
+}
+
+void constrain_matrix_output(Func f, int k) { fix_dims(f.output_buffer(), {k, 0}, true); }
+
+ImageParam fixed_param(const std::string& name, const std::vector<int>& extents) {
+  ImageParam p(Float(32), static_cast<int>(extents.size()), name);
+  fix_dims(p, extents, false);
+  return p;
+}
+
+void constrain_fixed_output(Func f, const std::vector<int>& extents) { fix_dims(f.output_buffer(), extents, false); }
+
+BuiltKernel build_kernel(const KernelSpec& spec, const Target&) {
+  switch (spec.kind) {
+    case Kernel::zeropad_fwd: case Kernel::zeropad_bwd: return build_zeropad(spec);
+    case Kernel::conv_fwd: case Kernel::conv_bwd_data: case Kernel::conv_bwd_weights: return build_conv2d(spec);
+    case Kernel::bn_train_fwd: case Kernel::bn_infer_fwd: case Kernel::bn_bwd: return build_batch_norm(spec);
+    case Kernel::act_fwd: case Kernel::act_bwd: return build_activation(spec);
+    case Kernel::maxpool_fwd: case Kernel::maxpool_bwd: case Kernel::avgpool_fwd: case Kernel::avgpool_bwd:
+      return build_pooling(spec);
+    case Kernel::dense_fwd: case Kernel::dense_bwd_data: case Kernel::dense_bwd_weights: return build_dense(spec);
+    case Kernel::add_fwd: return build_add(spec);
+  }
+  throw std::logic_error("unknown kernel kind");
+}
+
+}  // namespace cnngen::codegen

@@ -1,0 +1,122 @@
+// cnngen-gen: the build-time generator. It reads the kernel specs a model's planner wrote and
+// compiles each into an object of one static library, or builds the one Halide runtime every model
+// links (HALIDE14.md pitfall 4: one runtime per process).
+//
+//   cnngen-gen runtime --target T --out libruntime.a
+//   cnngen-gen kernels --specs kernels.txt --target T --out lib.a [--shard I --shards N]
+#include <Halide.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kernel.hpp"
+
+namespace fs = std::filesystem;
+using namespace Halide;
+
+namespace {
+
+struct Options {
+  std::string mode, specs, target, out;
+  int shard = 0, shards = 1;
+};
+
+[[noreturn]] void usage(const std::string& why) {
+  std::cerr << "cnngen-gen: " << why << "\n"
+            << "usage: cnngen-gen runtime --target T --out LIB.a\n"
+            << "       cnngen-gen kernels --specs FILE --target T --out LIB.a [--shard I --shards N]\n";
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  if (argc < 2) usage("missing mode");
+  Options o;
+  o.mode = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (i + 1 >= argc) usage("missing value after " + a);
+    const std::string v = argv[++i];
+    if (a == "--specs") o.specs = v;
+    else if (a == "--target") o.target = v;
+    else if (a == "--out") o.out = v;
+    else if (a == "--shard") o.shard = std::stoi(v);
+    else if (a == "--shards") o.shards = std::stoi(v);
+    else usage("unknown option " + a);
+  }
+  if (o.target.empty() || o.out.empty()) usage("--target and --out are required");
+  if (o.mode == "kernels" && o.specs.empty()) usage("--specs is required");
+  if (o.shards < 1 || o.shard < 0 || o.shard >= o.shards) usage("need 0 <= --shard < --shards");
+  return o;
+}
+
+Target parse_target(const std::string& s) {
+  if (s.find("host") != std::string::npos)
+    usage("target '" + s + "': never 'host' here (Halide 14 mis-detects Zen 4 and emits AVX-VNNI: SIGILL)");
+  if (!Target::validate_target_string(s)) usage("invalid Halide target '" + s + "'");
+  return Target(s);
+}
+
+void write_library(const std::vector<std::string>& objects, const Target& t, const std::string& out) {
+  const std::string tmp = out + ".tmp";
+  if (objects.empty()) {  // a shard can be empty: an empty archive links as nothing
+    std::ofstream(tmp, std::ios::binary) << "!<arch>\n";
+  } else {
+    create_static_library(objects, t, tmp);
+  }
+  fs::rename(tmp, out);
+}
+
+int kernels(const Options& o) {
+  const Target target = parse_target(o.target).with_feature(Target::NoRuntime);
+  std::ifstream in(o.specs);
+  if (!in) {
+    std::cerr << "cnngen-gen: cannot read kernel specs " << o.specs << "\n";
+    return 1;
+  }
+  const fs::path objdir = fs::path(o.out).parent_path() / (fs::path(o.out).stem().string() + ".objects");
+  fs::create_directories(objdir);
+  std::vector<std::string> objects;
+  std::string line;
+  for (int index = 0; std::getline(in, line); ++index) {
+    if (line.empty() || index % o.shards != o.shard) continue;
+    const cnngen::KernelSpec spec = cnngen::KernelSpec::parse(line);
+    const std::string name = spec.name();
+    try {
+      cnngen::codegen::BuiltKernel k = cnngen::codegen::build_kernel(spec, target);
+      const std::string obj = (objdir / (name + ".o")).string();
+      k.pipeline.compile_to_object(obj, k.args, name, target);
+      objects.push_back(obj);
+    } catch (const Halide::Error& e) {
+      std::cerr << "cnngen-gen: kernel " << name << ": " << e.what() << "\n";
+      return 1;
+    }
+  }
+  write_library(objects, target, o.out);
+  return 0;
+}
+
+int runtime(const Options& o) {
+  const Target target = parse_target(o.target);
+  const fs::path obj = fs::path(o.out).replace_extension(".o");
+  compile_standalone_runtime(obj.string(), target);
+  write_library({obj.string()}, target, o.out);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  try {
+    if (o.mode == "kernels") return kernels(o);
+    if (o.mode == "runtime") return runtime(o);
+  } catch (const std::exception& e) {
+    std::cerr << "cnngen-gen: " << e.what() << "\n";
+    return 1;
+  }
+  usage("unknown mode " + o.mode);
+}

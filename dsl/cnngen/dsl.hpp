@@ -1,0 +1,6 @@
+// The cnngen model-writing DSL: include this, `using namespace cnngen::layers;`, write a model.
+#pragma once
+#include "graph.hpp"
+#include "layers.hpp"
+#include "model.hpp"
+#include "shape.hpp"

@@ -1,0 +1,212 @@
+// The contract between the code generator and the run time: which kernels a model needs, what each
+// is called, and the order of its arguments. Both sides derive kernel names from the same function
+// here, so a kernel the run time asks for is exactly one the generator built.
+//
+// Tensors are NHWC; in Halide their dimensions are (c, x, y, n), channels innermost. Weights keep
+// Keras's layout: Conv2D (kh, kw, cin, cout) is Halide (co, ci, kx, ky); Dense (in, out) is (u, k).
+// Every kernel is an AOT Halide function called through its `<name>_argv(void**)` entry: inputs in
+// the order below, then outputs. The batch size n is a run-time extent; everything else is fixed.
+//
+//   kind               inputs                                    outputs
+//   zeropad_fwd        in                                        out
+//   zeropad_bwd        d_out                                     d_in
+//   conv_fwd           in, w, [b]                                out
+//   conv_bwd_data      d_out, w                                  d_in
+//   conv_bwd_weights   in, d_out                                 d_w, [d_b]
+//   bn_train_fwd       in, gamma, beta, eps                      out, batch mean, batch variance (biased)
+//   bn_infer_fwd       in, gamma, beta, mean, variance, eps      out
+//   bn_bwd             in, gamma, mean, variance, d_out, eps     d_in, d_gamma, d_beta
+//   act_fwd            in (1-D; softmax: (c, m))                 out
+//   act_bwd            out, d_out (as act_fwd)                   d_in
+//   maxpool_fwd        in                                        out
+//   maxpool_bwd        in, d_out                                 d_in   (to the first maximum of each window)
+//   avgpool_fwd        in                                        out
+//   avgpool_bwd        d_out                                     d_in
+//   dense_fwd          in (k, n), w, [b]                         out (u, n)
+//   dense_bwd_data     d_out, w                                  d_in
+//   dense_bwd_weights  in, d_out                                 d_w, [d_b]
+//   add_fwd            a, b (1-D)                                out
+#pragma once
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "graph.hpp"
+
+namespace cnngen {
+
+enum class Kernel : unsigned char {
+  zeropad_fwd, zeropad_bwd,
+  conv_fwd, conv_bwd_data, conv_bwd_weights,
+  bn_train_fwd, bn_infer_fwd, bn_bwd,
+  act_fwd, act_bwd,
+  maxpool_fwd, maxpool_bwd, avgpool_fwd, avgpool_bwd,
+  dense_fwd, dense_bwd_data, dense_bwd_weights,
+  add_fwd,
+};
+
+inline constexpr const char* kernel_kind_names[] = {
+    "zeropad_fwd", "zeropad_bwd", "conv_fwd", "conv_bwd_data", "conv_bwd_weights",
+    "bn_train_fwd", "bn_infer_fwd", "bn_bwd", "act_fwd", "act_bwd",
+    "maxpool_fwd", "maxpool_bwd", "avgpool_fwd", "avgpool_bwd",
+    "dense_fwd", "dense_bwd_data", "dense_bwd_weights", "add_fwd"};
+
+// Everything a kernel's algorithm and schedule depend on.
+struct KernelSpec {
+  Kernel kind = Kernel::add_fwd;
+  Shape in;                 // input shape of the layer (for dense: flat, c = fan-in)
+  int units = 0;            // conv filters / dense units
+  Size2 kernel{0, 0}, strides{0, 0};
+  int pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+  bool use_bias = false;
+  Act act = Act::linear;
+
+  bool operator==(const KernelSpec&) const = default;
+
+  // Output shape of the layer the kernel belongs to.
+  Shape out() const {
+    switch (kind) {
+      case Kernel::zeropad_fwd: case Kernel::zeropad_bwd:
+        return Shape::image(in.h + pad_top + pad_bottom, in.w + pad_left + pad_right, in.c);
+      case Kernel::conv_fwd: case Kernel::conv_bwd_data: case Kernel::conv_bwd_weights:
+        return Shape::image((in.h + pad_top + pad_bottom - kernel.h) / strides.h + 1,
+                            (in.w + pad_left + pad_right - kernel.w) / strides.w + 1, units);
+      case Kernel::maxpool_fwd: case Kernel::maxpool_bwd: case Kernel::avgpool_fwd: case Kernel::avgpool_bwd:
+        return Shape::image((in.h - kernel.h) / strides.h + 1, (in.w - kernel.w) / strides.w + 1, in.c);
+      case Kernel::dense_fwd: case Kernel::dense_bwd_data: case Kernel::dense_bwd_weights:
+        return Shape::flat(units);
+      default:
+        return in;
+    }
+  }
+
+  // A C identifier that says op, shape, stride and pass, e.g. conv7x7s1_70x70x3_to32_fwd.
+  std::string name() const {
+    std::ostringstream s;
+    const auto hwc = [&] { s << in.h << 'x' << in.w << 'x' << in.c; };
+    const auto window = [&] {
+      s << kernel.h << 'x' << kernel.w << 's' << strides.h;
+      if (strides.w != strides.h) s << 'x' << strides.w;
+    };
+    const auto pads = [&] {
+      if (pad_top || pad_bottom || pad_left || pad_right)
+        s << "_p" << pad_top << '_' << pad_bottom << '_' << pad_left << '_' << pad_right;
+    };
+    const std::string kind_name = kernel_kind_names[static_cast<int>(kind)];
+    const std::string pass = kind_name.substr(kind_name.find('_'));  // "_fwd", "_bwd_data", ...
+    switch (kind) {
+      case Kernel::zeropad_fwd: case Kernel::zeropad_bwd:
+        s << "zeropad"; pads(); s << '_'; hwc(); break;
+      case Kernel::conv_fwd: case Kernel::conv_bwd_data: case Kernel::conv_bwd_weights:
+        s << "conv"; window(); pads(); s << '_'; hwc(); s << "_to" << units << (use_bias ? "" : "_nobias"); break;
+      case Kernel::bn_train_fwd: case Kernel::bn_infer_fwd: case Kernel::bn_bwd:
+        s << "batchnorm_"; hwc(); break;
+      case Kernel::act_fwd: case Kernel::act_bwd:
+        s << act_name(act); break;
+      case Kernel::maxpool_fwd: case Kernel::maxpool_bwd:
+        s << "maxpool"; window(); s << '_'; hwc(); break;
+      case Kernel::avgpool_fwd: case Kernel::avgpool_bwd:
+        s << "avgpool"; window(); s << '_'; hwc(); break;
+      case Kernel::dense_fwd: case Kernel::dense_bwd_data: case Kernel::dense_bwd_weights:
+        s << "dense" << in.c << "_to" << units << (use_bias ? "" : "_nobias"); break;
+      case Kernel::add_fwd:
+        s << "add"; break;
+    }
+    s << pass;
+    return s.str();
+  }
+
+  // One line of the planner's output, read back by the generator with parse().
+  std::string serialize() const {
+    std::ostringstream s;
+    s << kernel_kind_names[static_cast<int>(kind)] << ' ' << in.h << ' ' << in.w << ' ' << in.c << ' ' << in.rank << ' '
+      << units << ' ' << kernel.h << ' ' << kernel.w << ' ' << strides.h << ' ' << strides.w << ' ' << pad_top << ' '
+      << pad_bottom << ' ' << pad_left << ' ' << pad_right << ' ' << use_bias << ' ' << static_cast<int>(act);
+    return s.str();
+  }
+
+  static KernelSpec parse(const std::string& line) {
+    std::istringstream s(line);
+    std::string kind_name;
+    KernelSpec k;
+    int bias = 0, act = 0;
+    s >> kind_name >> k.in.h >> k.in.w >> k.in.c >> k.in.rank >> k.units >> k.kernel.h >> k.kernel.w >> k.strides.h >>
+        k.strides.w >> k.pad_top >> k.pad_bottom >> k.pad_left >> k.pad_right >> bias >> act;
+    const auto* end = std::end(kernel_kind_names);
+    const auto* it = std::find_if(std::begin(kernel_kind_names), end, [&](const char* n) { return kind_name == n; });
+    if (!s || it == end || act < 0 || act > static_cast<int>(Act::softmax))
+      throw std::runtime_error("cannot read kernel spec line: '" + line + "'");
+    k.kind = static_cast<Kernel>(it - std::begin(kernel_kind_names));
+    k.use_bias = bias != 0;
+    k.act = static_cast<Act>(act);
+    return k;
+  }
+};
+
+// The kernel of one node and pass. The layer's geometry comes from the node; only `kind` varies.
+inline KernelSpec kernel_for(const Node& n, Kernel kind) {
+  KernelSpec k{.kind = kind, .in = n.in, .units = n.units, .kernel = n.kernel, .strides = n.strides,
+               .pad_top = n.pad_top, .pad_bottom = n.pad_bottom, .pad_left = n.pad_left,
+               .pad_right = n.pad_right, .use_bias = n.use_bias, .act = n.act};
+  switch (kind) {  // keep only what the kind depends on, so that equal kernels get equal names
+    case Kernel::act_fwd: case Kernel::act_bwd: case Kernel::add_fwd:
+      k.in = k.act == Act::softmax ? Shape::flat(n.in.c) : Shape{}, k.units = 0, k.kernel = k.strides = {0, 0};
+      k.pad_top = k.pad_bottom = k.pad_left = k.pad_right = 0, k.use_bias = false;
+      if (kind == Kernel::add_fwd) k.act = Act::linear;
+      break;
+    case Kernel::zeropad_fwd: case Kernel::zeropad_bwd:
+    case Kernel::bn_train_fwd: case Kernel::bn_infer_fwd: case Kernel::bn_bwd:
+      k.units = 0, k.kernel = k.strides = {0, 0}, k.use_bias = false, k.act = Act::linear;
+      if (kind != Kernel::zeropad_fwd && kind != Kernel::zeropad_bwd) k.pad_top = k.pad_bottom = k.pad_left = k.pad_right = 0;
+      break;
+    case Kernel::maxpool_fwd: case Kernel::maxpool_bwd: case Kernel::avgpool_fwd: case Kernel::avgpool_bwd:
+      k.units = 0, k.use_bias = false, k.act = Act::linear;
+      k.pad_top = k.pad_bottom = k.pad_left = k.pad_right = 0;
+      break;
+    default:
+      k.act = Act::linear;
+      break;
+  }
+  return k;
+}
+
+// The activation a network's loss absorbs: the output node's sigmoid or softmax (of a Dense or an
+// Activation layer) is applied by the loss from the logits, never by a kernel, for stability.
+inline bool is_fused_head(const GraphView& g, int node) {
+  const Node& n = g.nodes[node];
+  return node == g.output && (n.op == Op::dense || n.op == Op::activation) &&
+         (n.act == Act::sigmoid || n.act == Act::softmax);
+}
+
+// Every kernel a model needs for training and inference, each once, in graph order.
+inline std::vector<KernelSpec> kernels_of(const GraphView& g) {
+  std::vector<KernelSpec> out;
+  const auto need = [&](const Node& n, Kernel kind) {
+    KernelSpec k = kernel_for(n, kind);
+    if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
+  };
+  for (int i = 0; i < static_cast<int>(g.nodes.size()); ++i) {
+    const Node& n = g.nodes[i];
+    const bool act_kernel = n.act != Act::linear && !is_fused_head(g, i);
+    switch (n.op) {
+      case Op::input: case Op::flatten: break;
+      case Op::zero_padding2d: need(n, Kernel::zeropad_fwd), need(n, Kernel::zeropad_bwd); break;
+      case Op::conv2d: need(n, Kernel::conv_fwd), need(n, Kernel::conv_bwd_data), need(n, Kernel::conv_bwd_weights); break;
+      case Op::batch_norm: need(n, Kernel::bn_train_fwd), need(n, Kernel::bn_infer_fwd), need(n, Kernel::bn_bwd); break;
+      case Op::activation: if (act_kernel) need(n, Kernel::act_fwd), need(n, Kernel::act_bwd); break;
+      case Op::max_pool2d: need(n, Kernel::maxpool_fwd), need(n, Kernel::maxpool_bwd); break;
+      case Op::avg_pool2d: need(n, Kernel::avgpool_fwd), need(n, Kernel::avgpool_bwd); break;
+      case Op::dense:
+        need(n, Kernel::dense_fwd), need(n, Kernel::dense_bwd_data), need(n, Kernel::dense_bwd_weights);
+        if (act_kernel) need(n, Kernel::act_fwd), need(n, Kernel::act_bwd);
+        break;
+      case Op::add: need(n, Kernel::add_fwd); break;
+    }
+  }
+  return out;
+}
+
+}  // namespace cnngen

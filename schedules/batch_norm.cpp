@@ -1,0 +1,49 @@
+// BatchNorm schedules. The per-channel reductions run with channels innermost (NHWC makes each pixel
+// a contiguous channel vector), so a reduction is one pass of vector adds over the tensor; the
+// normalisation is elementwise, vectorised over channels and parallel over rows.
+#include "../codegen/stages.hpp"
+#include "tiles.hpp"
+
+namespace cnngen::codegen {
+
+using namespace Halide;
+using schedules::lanes_for;
+
+namespace {
+
+void channel_reduction(Func f, const RDom& r, int channels) {
+  Var c = f.args()[0];
+  f.compute_root().vectorize(c, lanes_for(channels));
+  f.update().reorder(c, r.x, r.y, r.z).vectorize(c, lanes_for(channels));
+}
+
+void rows_parallel(Func f, int channels) {
+  Var c = f.args()[0], y = f.args()[2], n = f.args()[3], yn("yn");
+  f.vectorize(c, lanes_for(channels)).fuse(y, n, yn).parallel(yn);
+}
+
+}  // namespace
+
+void schedule(BatchNormTrainFwd& s, const KernelSpec& k) {
+  channel_reduction(s.sum, s.r, k.in.c);
+  channel_reduction(s.sq, s.r, k.in.c);
+  s.mean.compute_root();
+  s.var.compute_root();
+  s.scale.compute_root();
+  rows_parallel(s.out, k.in.c);
+}
+
+void schedule(BatchNormInferFwd& s, const KernelSpec& k) {
+  s.scale.compute_root();
+  s.shift.compute_root();
+  rows_parallel(s.out, k.in.c);
+}
+
+void schedule(BatchNormBwd& s, const KernelSpec& k) {
+  s.inv_std.compute_root();
+  channel_reduction(s.d_beta, s.r, k.in.c);
+  channel_reduction(s.d_gamma, s.r, k.in.c);
+  rows_parallel(s.d_in, k.in.c);
+}
+
+}  // namespace cnngen::codegen

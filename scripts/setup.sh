@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package cnngen needs to build, test and benchmark.
+# Idempotent; run as root (CI and the developer machines are root). Nothing else is downloaded.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libhalide14-0-dev llvm-14-dev         # Halide 14: the code generator; its CMake config needs LLVM's
+  libboost-dev                          # Boost (header-only parts)
+  libgtest-dev libgmock-dev             # GoogleTest: the test suite
+  libbenchmark-dev                      # Google Benchmark: benchmarks/
+  libhdf5-dev                           # the course's .h5 data sets
+  libjpeg62-turbo-dev libpng-dev zlib1g-dev  # image decoding (libjpeg-turbo, libpng)
+  libdnnl-dev                           # oneDNN: the peer in benchmarks
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all ${#packages[@]} packages present"
+fi
