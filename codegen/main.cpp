@@ -3,7 +3,7 @@
 // links (HALIDE14.md pitfall 4: one runtime per process).
 //
 //   cnngen-gen runtime --target T --out libruntime.a
-//   cnngen-gen kernels --specs kernels.txt --target T --out lib.a [--shard I --shards N]
+//   cnngen-gen kernels --specs kernels.txt --target T --out lib.a [--shard I --shards N] [--stmt DIR]
 #include <Halide.h>
 
 #include <filesystem>
@@ -21,14 +21,14 @@ using namespace Halide;
 namespace {
 
 struct Options {
-  std::string mode, specs, target, out;
+  std::string mode, specs, target, out, stmt_dir;
   int shard = 0, shards = 1;
 };
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "cnngen-gen: " << why << "\n"
             << "usage: cnngen-gen runtime --target T --out LIB.a\n"
-            << "       cnngen-gen kernels --specs FILE --target T --out LIB.a [--shard I --shards N]\n";
+            << "       cnngen-gen kernels --specs FILE --target T --out LIB.a [--shard I --shards N] [--stmt DIR]\n";
   std::exit(2);
 }
 
@@ -45,6 +45,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--out") o.out = v;
     else if (a == "--shard") o.shard = std::stoi(v);
     else if (a == "--shards") o.shards = std::stoi(v);
+    else if (a == "--stmt") o.stmt_dir = v;
     else usage("unknown option " + a);
   }
   if (o.target.empty() || o.out.empty()) usage("--target and --out are required");
@@ -89,6 +90,8 @@ int kernels(const Options& o) {
       cnngen::codegen::BuiltKernel k = cnngen::codegen::build_kernel(spec, target);
       const std::string obj = (objdir / (name + ".o")).string();
       k.pipeline.compile_to_object(obj, k.args, name, target);
+      if (!o.stmt_dir.empty())  // the lowered loop nest, for reading a schedule
+        k.pipeline.compile_to_lowered_stmt((fs::path(o.stmt_dir) / (name + ".stmt")).string(), k.args, Text, target);
       objects.push_back(obj);
     } catch (const Halide::Error& e) {
       std::cerr << "cnngen-gen: kernel " << name << ": " << e.what() << "\n";

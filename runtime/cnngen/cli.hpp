@@ -1,0 +1,34 @@
+// The command line every model program shares (build/bin/<model>):
+//   <model> summary
+//   <model> train    [--data DIR] [--epochs N] [--batch-size N] [--lr X] [--seed N] [--threads N]
+//                    [--checkpoint FILE] [--resume]
+//   <model> evaluate [--data DIR|FILE.h5] [--checkpoint FILE] [--threads N]
+//   <model> predict  IMAGE... [--checkpoint FILE] [--threads N]
+#pragma once
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kernel_table.hpp"
+#include "loss.hpp"
+
+namespace cnngen {
+
+struct Program {
+  std::string name;           // the program's name, and the default checkpoint's (<name>.ckpt)
+  GraphView graph;
+  const KernelTable& kernels;
+  LossKind loss;
+  int data_classes = 6;       // labels in the data set's file names
+  std::vector<std::pair<int, int>> relabel;  // empty: use every class as is
+  std::string task;           // one line on what the data task is, for --help
+  int epochs = 10, batch_size = 32;
+  double learning_rate = 1e-3;
+};
+
+int run_program(int argc, char** argv, const Program& program);
+
+// The folder `--data` defaults to: the repository's ../shared/datasets/signs.
+std::string default_data_dir();
+
+}  // namespace cnngen

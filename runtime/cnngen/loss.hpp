@@ -1,0 +1,25 @@
+// Losses fused with the output activation, computed from logits for numerical stability, and the
+// accuracy metric. Labels are class indices (0 or 1 for binary cross-entropy).
+#pragma once
+#include <span>
+
+#include "network.hpp"
+
+namespace cnngen {
+
+enum class LossKind { binary_crossentropy, categorical_crossentropy };
+
+struct LossResult {
+  double loss = 0;   // mean over the batch
+  int correct = 0;   // samples whose predicted class is the label
+};
+
+// logits: (classes, n). Writes d_logits (same shape): the gradient of the batch-mean loss.
+//   binary:      loss = max(z, 0) - z y + log(1 + e^-|z|),  dz = (sigmoid(z) - y) / n
+//   categorical: loss = logsumexp(z) - z_y,                  dz = (softmax(z) - onehot(y)) / n
+LossResult loss_and_gradient(LossKind kind, const Buffer& logits, std::span<const int> labels, Buffer* d_logits);
+
+// Probabilities from logits: sigmoid or softmax per sample, as the model's head activation.
+void probabilities(Act head, const Buffer& logits, std::span<float> out);
+
+}  // namespace cnngen

@@ -1,0 +1,68 @@
+// The Keras-like face of a generated network: compile, fit, evaluate, predict, summary.
+#pragma once
+#include <cmath>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data.hpp"
+#include "loss.hpp"
+#include "network.hpp"
+#include "optimizer.hpp"
+
+namespace cnngen {
+
+struct EpochLogs {
+  int epoch = 0;  // 1-based, as printed
+  double loss = 0, acc = 0;
+  double val_loss = NAN, val_acc = NAN;
+  double seconds = 0;
+};
+
+struct History {
+  std::vector<EpochLogs> epochs;
+};
+
+struct FitOptions {
+  int epochs = 1;
+  int batch_size = 32;
+  bool shuffle = true;
+  const Dataset* validation = nullptr;  // measured at the end of each epoch: val_loss, val_acc
+  uint64_t seed = 0;                    // the shuffling of epoch e depends on (seed, e) only
+  int initial_epoch = 0;                // epochs already done (a resumed training)
+  bool verbose = true;
+  std::function<void(const EpochLogs&)> on_epoch_end;
+};
+
+struct Evaluation {
+  double loss = 0, accuracy = 0;
+};
+
+class Model {
+ public:
+  Model(GraphView graph, const KernelTable& kernels) : net_(graph, kernels) {}
+
+  void compile(std::unique_ptr<Optimizer> optimizer, LossKind loss);
+  History fit(const Dataset& train, const FitOptions& options);
+  Evaluation evaluate(const Dataset& data, int batch_size = 32, bool verbose = true);
+  // Probabilities, n x classes, row-major.
+  std::vector<float> predict(const float* x, int n, int batch_size = 32);
+  std::string summary() const;
+
+  // One optimisation step on a batch; returns its loss and correct count.
+  LossResult train_on_batch(const float* x, std::span<const int> labels, int n);
+
+  Network& network() { return net_; }
+  Optimizer* optimizer() { return optimizer_.get(); }
+  LossKind loss() const { return loss_; }
+
+ private:
+  void check_data(const Dataset& d, const char* what) const;
+  Network net_;
+  std::unique_ptr<Optimizer> optimizer_;
+  LossKind loss_ = LossKind::categorical_crossentropy;
+  std::vector<float> batch_x_;
+};
+
+}  // namespace cnngen

@@ -1,0 +1,108 @@
+// The executor of a generated model: parameter storage, activations for a batch, and the forward and
+// backward passes, each a walk over the graph that calls the generated kernels in plan.hpp's order.
+#pragma once
+#include <HalideBuffer.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <string>
+#include <vector>
+
+#include <cnngen/graph.hpp>
+#include <cnngen/plan.hpp>
+
+#include "kernel_table.hpp"
+
+namespace cnngen {
+
+using Buffer = Halide::Runtime::Buffer<float>;
+
+// Halide assumes the buffers its kernels write are aligned to a vector (a 64-byte AVX-512 store):
+// parameters and gradients are allocated as Halide allocates its own buffers, on 128 bytes.
+template <class T>
+struct AlignedAllocator {
+  using value_type = T;
+  static constexpr std::align_val_t alignment{128};
+  AlignedAllocator() = default;
+  template <class U>
+  AlignedAllocator(const AlignedAllocator<U>&) {}
+  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), alignment)); }
+  void deallocate(T* p, std::size_t) { ::operator delete(p, alignment); }
+  template <class U>
+  bool operator==(const AlignedAllocator<U>&) const { return true; }
+};
+using FloatArray = std::vector<float, AlignedAllocator<float>>;
+
+// One learnable or tracked array of a layer, named as Keras names its weights ("conv0/kernel").
+struct Parameter {
+  std::string name;
+  std::vector<int> shape;  // Keras's shape, e.g. (7, 7, 3, 32)
+  bool trainable = true;
+  FloatArray value, grad;
+  int64_t size() const { return static_cast<int64_t>(value.size()); }
+};
+
+class Network {
+ public:
+  // Throws if the table lacks a kernel the graph needs (a library generated for another model).
+  Network(GraphView graph, const KernelTable& kernels);
+
+  const GraphView& graph() const { return graph_; }
+  std::vector<Parameter>& parameters() { return params_; }
+  const std::vector<Parameter>& parameters() const { return params_; }
+
+  // Keras's initialisers: glorot_uniform kernels, zero biases, BatchNorm gamma = 1, beta = 0,
+  // moving mean 0, moving variance 1. Each layer draws from its own stream, seeded by `seed` and
+  // the layer's name, so a layer's weights do not depend on the layers before it.
+  void initialize(uint64_t seed);
+
+  // x: n samples, NHWC, per-sample shape graph().input_shape(). Returns the logits: the output of the
+  // last layer before the activation the loss absorbs (see plan.hpp's is_fused_head), (classes, n).
+  // training: BatchNorm uses batch statistics and updates its moving statistics.
+  const Buffer& forward(const float* x, int n, bool training);
+
+  // d_logits: (classes, n), the gradient of the loss for the last forward batch. Fills every
+  // trainable Parameter::grad; with input_gradient, also the gradient of the input (input_gradient()).
+  void backward(const Buffer& d_logits, bool input_gradient = false);
+  Buffer input_gradient() const;
+
+  // The activation applied to the logits to get probabilities (sigmoid, softmax or linear).
+  Act head_activation() const { return head_act_; }
+  int classes() const { return graph_.output_shape().c; }
+
+ private:
+  struct Slot {  // what one node holds for the current batch
+    Buffer out, pre, grad, d_pre, mean, var, scratch;
+    KernelFn fwd = nullptr, fwd_infer = nullptr, bwd_data = nullptr, bwd_weights = nullptr;
+    KernelFn act_fwd = nullptr, act_bwd = nullptr;
+    int w = -1, b = -1, gamma = -1, beta = -1, moving_mean = -1, moving_var = -1;
+    std::vector<int> consumers;
+    bool grad_written = false;
+  };
+
+  KernelFn need(const Node& node, Kernel kind) const;
+  void allocate(int n);
+  void run(KernelFn fn, const char* what, const Node& node, std::vector<void*> args) const;
+  // Has `write` produce a contribution to node i's gradient: straight into it if it is the first this
+  // pass, else into scratch and added (a node read by several layers, as a residual shortcut is).
+  template <class Write>
+  void emit(int i, Write&& write);
+  void accumulate(int i, const Buffer& g);
+  Buffer param_buffer(int index, bool grad);
+
+  GraphView graph_;
+  const KernelTable& kernels_;
+  std::vector<Parameter> params_;
+  std::vector<Slot> slots_;
+  Act head_act_ = Act::linear;
+  int head_logits_node_ = -1;
+  int capacity_ = 0, batch_ = 0;
+  Buffer logits_;
+};
+
+// Views of one batch of a node's tensor: an image (c, w, h, n) or a matrix (k, n).
+Buffer batch_view(const Buffer& b, int n);
+Buffer flat_view(const Buffer& b);
+
+}  // namespace cnngen

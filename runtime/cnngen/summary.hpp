@@ -1,0 +1,15 @@
+// model.summary() as Keras prints it: a 65-column table (Layer (type), Output Shape, Param #) for a
+// model whose layers form a chain, and a 100-column one with `Connected to` for a graph.
+#pragma once
+#include <string>
+
+#include <cnngen/graph.hpp>
+
+namespace cnngen {
+
+std::string summary(const GraphView& g);
+
+// 37633 -> "37,633"
+std::string thousands(long long v);
+
+}  // namespace cnngen

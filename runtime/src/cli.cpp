@@ -1,0 +1,211 @@
+#include <cnngen/cli.hpp>
+
+#include <HalideRuntime.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include <cnngen/checkpoint.hpp>
+#include <cnngen/data.hpp>
+#include <cnngen/model.hpp>
+
+namespace fs = std::filesystem;
+
+namespace cnngen {
+
+namespace {
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Args {
+  std::string command;
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> options;
+  bool resume = false;
+};
+
+const char* const kValueOptions[] = {"--data", "--epochs", "--batch-size", "--lr", "--seed", "--threads", "--checkpoint"};
+
+Args parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    const std::string s = argv[i];
+    if (s == "--resume") {
+      a.resume = true;
+    } else if (s == "-h" || s == "--help") {
+      a.command = "help";
+    } else if (s.rfind("--", 0) == 0) {
+      if (std::find(std::begin(kValueOptions), std::end(kValueOptions), s) == std::end(kValueOptions))
+        throw UsageError("unknown option " + s);
+      if (i + 1 >= argc) throw UsageError(s + " needs a value");
+      a.options[s] = argv[++i];
+    } else if (a.command.empty()) {
+      a.command = s;
+    } else {
+      a.positional.push_back(s);
+    }
+  }
+  return a;
+}
+
+int int_option(const Args& a, const std::string& name, int fallback, int min) {
+  auto it = a.options.find(name);
+  if (it == a.options.end()) return fallback;
+  try {
+    size_t used = 0;
+    const int v = std::stoi(it->second, &used);
+    if (used == it->second.size() && v >= min) return v;
+  } catch (const std::exception&) {
+  }
+  throw UsageError(name + " takes a whole number >= " + std::to_string(min) + ", not '" + it->second + "'");
+}
+
+double double_option(const Args& a, const std::string& name, double fallback) {
+  auto it = a.options.find(name);
+  if (it == a.options.end()) return fallback;
+  try {
+    size_t used = 0;
+    const double v = std::stod(it->second, &used);
+    if (used == it->second.size() && v > 0) return v;
+  } catch (const std::exception&) {
+  }
+  throw UsageError(name + " takes a positive number, not '" + it->second + "'");
+}
+
+void usage(const Program& p, std::ostream& out) {
+  out << "usage: " << p.name << " summary\n"
+      << "       " << p.name << " train    [--data DIR] [--epochs N] [--batch-size N] [--lr X] [--seed N] [--threads N]\n"
+      << "                         [--checkpoint FILE] [--resume]\n"
+      << "       " << p.name << " evaluate [--data DIR|FILE.h5] [--checkpoint FILE] [--threads N]\n"
+      << "       " << p.name << " predict  IMAGE... [--checkpoint FILE] [--threads N]\n\n"
+      << "Model " << p.graph.name << ". " << p.task << "\n"
+      << "--data: a folder with train/ and test/ of {label}_IMG_{id}.jpg images (default " << default_data_dir()
+      << "),\n        or for evaluate the course's test_signs.h5.\n"
+      << "--checkpoint: written after every epoch of train, read by evaluate and predict (default " << p.name
+      << ".ckpt).\n"
+      << "Defaults: --epochs " << p.epochs << " --batch-size " << p.batch_size << " --lr " << p.learning_rate
+      << " --seed 0 --threads " << std::thread::hardware_concurrency() << "\n";
+}
+
+std::string data_dir(const Args& a) {
+  auto it = a.options.find("--data");
+  const std::string dir = it != a.options.end() ? it->second : default_data_dir();
+  std::error_code ec;
+  if (!fs::exists(dir, ec))
+    throw DataError("data " + dir + " not found: pass --data DIR, a folder with train/ and test/ of " +
+                    "{label}_IMG_{id}.jpg images (the SIGNS data set)");
+  return dir;
+}
+
+Dataset task_data(const Program& p, Dataset d) { return p.relabel.empty() ? d : select_classes(d, p.relabel); }
+
+Dataset load_split(const Program& p, const std::string& root, const std::string& split) {
+  const Shape s = p.graph.input_shape();
+  if (fs::is_regular_file(root) && fs::path(root).extension() == ".h5")
+    return task_data(p, load_h5(root, split + "_set", s.h, s.w, p.data_classes));
+  return task_data(p, load_image_folder((fs::path(root) / split).string(), s.h, s.w, p.data_classes));
+}
+
+std::string checkpoint_path(const Program& p, const Args& a) {
+  auto it = a.options.find("--checkpoint");
+  return it != a.options.end() ? it->second : p.name + ".ckpt";
+}
+
+void print_evaluation(const Evaluation& e) {
+  std::printf("Loss = %.12g\nTest Accuracy = %.12g\n", e.loss, e.accuracy);
+}
+
+int train(const Program& p, const Args& a) {
+  const std::string root = data_dir(a);
+  const Dataset train = load_split(p, root, "train"), test = load_split(p, root, "test");
+  std::cout << "number of training examples = " << train.n << "\nnumber of test examples = " << test.n << std::endl;
+
+  Model model(p.graph, p.kernels);
+  const uint64_t seed = static_cast<uint64_t>(int_option(a, "--seed", 0, 0));
+  model.network().initialize(seed);
+  model.compile(std::make_unique<Adam>(double_option(a, "--lr", p.learning_rate)), p.loss);
+  const std::string ckpt = checkpoint_path(p, a);
+  FitOptions fit{.epochs = int_option(a, "--epochs", p.epochs, 1), .batch_size = int_option(a, "--batch-size", p.batch_size, 1),
+                 .validation = &test, .seed = seed};
+  if (a.resume) {
+    fit.initial_epoch = load_checkpoint(ckpt, model.network(), model.optimizer()).epochs_done;
+    std::cout << "Resuming from " << ckpt << " after epoch " << fit.initial_epoch << std::endl;
+  }
+  fit.on_epoch_end = [&](const EpochLogs& logs) { save_checkpoint(ckpt, model.network(), model.optimizer(), {logs.epoch}); };
+  model.fit(train, fit);
+  print_evaluation(model.evaluate(test, fit.batch_size));
+  return 0;
+}
+
+Model trained_model(const Program& p, const Args& a) {
+  Model model(p.graph, p.kernels);
+  model.compile(std::make_unique<Adam>(), p.loss);
+  const std::string ckpt = checkpoint_path(p, a);
+  if (!fs::exists(ckpt))
+    throw CheckpointError(ckpt + ": no such checkpoint: train first (" + p.name + " train) or pass --checkpoint FILE");
+  load_checkpoint(ckpt, model.network(), nullptr);
+  return model;
+}
+
+int predict(const Program& p, const Args& a) {
+  if (a.positional.empty()) throw UsageError("predict needs at least one IMAGE");
+  Model model = trained_model(p, a);
+  const Shape s = p.graph.input_shape();
+  for (const std::string& path : a.positional) {
+    const std::vector<float> x = to_input(read_image(path), s.h, s.w);
+    const std::vector<float> probs = model.predict(x.data(), 1);
+    std::printf("%s\n[[", path.c_str());
+    for (size_t c = 0; c < probs.size(); ++c) std::printf(c ? " %.8g" : "%.8g", probs[c]);
+    std::printf("]]\n");
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string default_data_dir() {
+#ifdef CNNGEN_SOURCE_DIR
+  return (fs::path(CNNGEN_SOURCE_DIR) / ".." / "shared" / "datasets" / "signs").lexically_normal().string();
+#else
+  return "../shared/datasets/signs";
+#endif
+}
+
+int run_program(int argc, char** argv, const Program& p) {
+  try {
+    const Args a = parse(argc, argv);
+    if (a.command.empty() || a.command == "help") {
+      usage(p, a.command.empty() ? std::cerr : std::cout);
+      return a.command.empty() ? 2 : 0;
+    }
+    const int threads = int_option(a, "--threads", static_cast<int>(std::thread::hardware_concurrency()), 1);
+    halide_set_num_threads(threads);
+    if (a.command == "summary") {
+      Model model(p.graph, p.kernels);
+      std::cout << model.summary();
+      return 0;
+    }
+    if (a.command == "train") return train(p, a);
+    if (a.command == "evaluate") {
+      Model model = trained_model(p, a);
+      print_evaluation(model.evaluate(load_split(p, data_dir(a), "test")));
+      return 0;
+    }
+    if (a.command == "predict") return predict(p, a);
+    throw UsageError("unknown command '" + a.command + "'");
+  } catch (const UsageError& e) {
+    std::cerr << p.name << ": " << e.what() << "\n";
+    usage(p, std::cerr);
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << p.name << ": error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace cnngen

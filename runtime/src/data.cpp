@@ -1,0 +1,220 @@
+#include <cnngen/data.hpp>
+
+#include <hdf5.h>
+#include <jpeglib.h>
+#include <png.h>
+
+#include <algorithm>
+#include <csetjmp>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+
+namespace fs = std::filesystem;
+
+namespace cnngen {
+
+namespace {
+
+// libjpeg reports errors through error_exit and recoverable corruption (a truncated file, bad
+// Huffman data) through warnings, after which it pads the image with grey: both must fail here.
+struct JpegError {
+  jpeg_error_mgr mgr;
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+};
+
+void jpeg_fail(j_common_ptr cinfo) {
+  auto* e = reinterpret_cast<JpegError*>(cinfo->err);
+  (*cinfo->err->format_message)(cinfo, e->message);
+  std::longjmp(e->jump, 1);
+}
+
+void jpeg_warn(j_common_ptr cinfo, int level) {
+  if (level < 0) jpeg_fail(cinfo);  // a warning: corrupt data
+}
+
+Image read_jpeg(const std::string& path, std::FILE* f) {
+  jpeg_decompress_struct cinfo;
+  JpegError err;
+  cinfo.err = jpeg_std_error(&err.mgr);
+  err.mgr.error_exit = jpeg_fail;
+  err.mgr.emit_message = jpeg_warn;
+  Image img;
+  if (setjmp(err.jump)) {
+    jpeg_destroy_decompress(&cinfo);
+    throw DataError(path + ": corrupt or truncated JPEG (" + err.message + ")");
+  }
+  jpeg_create_decompress(&cinfo);
+  jpeg_stdio_src(&cinfo, f);
+  jpeg_read_header(&cinfo, TRUE);
+  cinfo.out_color_space = JCS_RGB;
+  jpeg_start_decompress(&cinfo);
+  img.h = static_cast<int>(cinfo.output_height), img.w = static_cast<int>(cinfo.output_width);
+  img.rgb.resize(size_t(img.h) * img.w * 3);
+  while (cinfo.output_scanline < cinfo.output_height) {
+    JSAMPROW row = img.rgb.data() + size_t(cinfo.output_scanline) * img.w * 3;
+    jpeg_read_scanlines(&cinfo, &row, 1);
+  }
+  jpeg_finish_decompress(&cinfo);
+  jpeg_destroy_decompress(&cinfo);
+  return img;
+}
+
+Image read_png(const std::string& path) {
+  png_image png;
+  std::memset(&png, 0, sizeof png);
+  png.version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_file(&png, path.c_str())) throw DataError(path + ": unreadable PNG (" + png.message + ")");
+  png.format = PNG_FORMAT_RGB;
+  Image img;
+  img.h = static_cast<int>(png.height), img.w = static_cast<int>(png.width);
+  img.rgb.resize(PNG_IMAGE_SIZE(png));
+  if (!png_image_finish_read(&png, nullptr, img.rgb.data(), 0, nullptr)) {
+    const std::string why = png.message;
+    png_image_free(&png);
+    throw DataError(path + ": corrupt or truncated PNG (" + why + ")");
+  }
+  return img;
+}
+
+}  // namespace
+
+Image read_image(const std::string& path) {
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f) throw DataError(path + ": cannot open (" + std::strerror(errno) + ")");
+  unsigned char sig[8] = {};
+  const size_t got = std::fread(sig, 1, sizeof sig, f.get());
+  std::rewind(f.get());
+  if (got >= 3 && sig[0] == 0xFF && sig[1] == 0xD8 && sig[2] == 0xFF) return read_jpeg(path, f.get());
+  if (got == 8 && png_sig_cmp(sig, 0, 8) == 0) return read_png(path);
+  throw DataError(path + ": not a JPEG or PNG image" + (got == 0 ? " (empty file)" : ""));
+}
+
+std::vector<float> to_input(const Image& img, int h, int w) {
+  std::vector<float> out(size_t(h) * w * 3);
+  for (int y = 0; y < h; ++y) {
+    const int sy = std::min(img.h - 1, int(int64_t(y) * img.h / h));
+    for (int x = 0; x < w; ++x) {
+      const int sx = std::min(img.w - 1, int(int64_t(x) * img.w / w));
+      for (int c = 0; c < 3; ++c) out[(size_t(y) * w + x) * 3 + c] = img.rgb[(size_t(sy) * img.w + sx) * 3 + c] / 255.0f;
+    }
+  }
+  return out;
+}
+
+Dataset load_image_folder(const std::string& dir, int h, int w, int classes) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw DataError(dir + ": no such folder");
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().filename().string().front() != '.') files.push_back(e.path());
+  if (ec) throw DataError(dir + ": cannot list (" + ec.message() + ")");
+  std::sort(files.begin(), files.end());
+  if (files.empty()) throw DataError(dir + ": no images (expected files named {label}_IMG_{id}.jpg)");
+
+  Dataset d{.n = static_cast<int>(files.size()), .h = h, .w = w, .c = 3};
+  d.x.reserve(size_t(d.n) * d.sample_size());
+  for (const fs::path& p : files) {
+    const std::string name = p.filename().string(), path = p.string();
+    const size_t us = name.find('_');
+    int label = -1;
+    if (us != std::string::npos && us > 0 && us < 4 && std::all_of(name.begin(), name.begin() + us, ::isdigit))
+      label = std::stoi(name.substr(0, us));
+    if (us == std::string::npos || label < 0)
+      throw DataError(path + ": name does not start with a label ({label}_IMG_{id}.jpg)");
+    if (label >= classes)
+      throw DataError(path + ": label " + std::to_string(label) + " is out of range (0.." + std::to_string(classes - 1) + ")");
+    const Image img = read_image(path);
+    if (img.h != h || img.w != w)
+      throw DataError(path + ": image is " + std::to_string(img.w) + "x" + std::to_string(img.h) + ", expected " +
+                      std::to_string(w) + "x" + std::to_string(h));
+    for (uint8_t v : img.rgb) d.x.push_back(v / 255.0f);
+    d.y.push_back(label);
+    d.sources.push_back(path);
+  }
+  return d;
+}
+
+namespace {
+
+struct H5Handle {
+  hid_t id;
+  herr_t (*close)(hid_t);
+  ~H5Handle() {
+    if (id >= 0) close(id);
+  }
+};
+
+std::vector<hsize_t> dims_of(hid_t dataset) {
+  H5Handle space{H5Dget_space(dataset), H5Sclose};
+  std::vector<hsize_t> dims(std::max(0, H5Sget_simple_extent_ndims(space.id)));
+  H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
+  return dims;
+}
+
+std::string shape_text(const std::vector<hsize_t>& dims) {
+  std::string s = "(";
+  for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + ")";
+}
+
+}  // namespace
+
+Dataset load_h5(const std::string& path, const std::string& prefix, int h, int w, int classes) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported here, not printed by HDF5
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) throw DataError(path + ": no such file");
+  if (H5Fis_hdf5(path.c_str()) <= 0) throw DataError(path + ": not an HDF5 file");
+  H5Handle file{H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose};
+  if (file.id < 0) throw DataError(path + ": cannot open as HDF5");
+  const auto open = [&](const std::string& name) {
+    if (H5Lexists(file.id, name.c_str(), H5P_DEFAULT) <= 0)
+      throw DataError(path + ": has no dataset '" + name + "' (the course's layout: " + prefix + "_x, " + prefix +
+                      "_y, list_classes)");
+    return H5Handle{H5Dopen2(file.id, name.c_str(), H5P_DEFAULT), H5Dclose};
+  };
+  H5Handle xs = open(prefix + "_x"), ys = open(prefix + "_y"), cls = open("list_classes");
+  const auto xd = dims_of(xs.id), yd = dims_of(ys.id), cd = dims_of(cls.id);
+  if (xd.size() != 4 || xd[1] != hsize_t(h) || xd[2] != hsize_t(w) || xd[3] != 3)
+    throw DataError(path + ": " + prefix + "_x has shape " + shape_text(xd) + ", expected (N, " + std::to_string(h) +
+                    ", " + std::to_string(w) + ", 3)");
+  if (yd.size() != 1 || yd[0] != xd[0])
+    throw DataError(path + ": " + prefix + "_y has shape " + shape_text(yd) + ", expected (" + std::to_string(xd[0]) + ")");
+  if (cd.size() != 1 || cd[0] != hsize_t(classes))
+    throw DataError(path + ": list_classes has shape " + shape_text(cd) + ", expected (" + std::to_string(classes) + ")");
+
+  Dataset d{.n = static_cast<int>(xd[0]), .h = h, .w = w, .c = 3};
+  std::vector<uint8_t> pixels(size_t(d.n) * d.sample_size());
+  std::vector<long long> labels(d.n);
+  if (H5Dread(xs.id, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, pixels.data()) < 0 ||
+      H5Dread(ys.id, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, labels.data()) < 0)
+    throw DataError(path + ": cannot read " + prefix + "_x or " + prefix + "_y (corrupt file or not integer data)");
+  d.x.assign(pixels.begin(), pixels.end());
+  for (float& v : d.x) v /= 255.0f;
+  for (int i = 0; i < d.n; ++i) {
+    if (labels[i] < 0 || labels[i] >= classes)
+      throw DataError(path + ": " + prefix + "_y[" + std::to_string(i) + "] = " + std::to_string(labels[i]) +
+                      " is out of range (0.." + std::to_string(classes - 1) + ")");
+    d.y.push_back(static_cast<int>(labels[i]));
+    d.sources.push_back(path + "[" + std::to_string(i) + "]");
+  }
+  return d;
+}
+
+Dataset select_classes(const Dataset& d, const std::vector<std::pair<int, int>>& relabel) {
+  Dataset out{.n = 0, .h = d.h, .w = d.w, .c = d.c};
+  for (int i = 0; i < d.n; ++i) {
+    for (const auto& [from, to] : relabel) {
+      if (d.y[i] != from) continue;
+      out.x.insert(out.x.end(), d.sample(i), d.sample(i) + d.sample_size());
+      out.y.push_back(to);
+      out.sources.push_back(d.sources[i]);
+      ++out.n;
+    }
+  }
+  return out;
+}
+
+}  // namespace cnngen

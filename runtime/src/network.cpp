@@ -1,0 +1,347 @@
+#include <cnngen/network.hpp>
+
+#include <HalideRuntime.h>
+
+#include <cmath>
+#include <cstring>
+#include <mutex>
+#include <random>
+#include <stdexcept>
+#include <utility>
+
+namespace cnngen {
+
+namespace {
+
+// Halide reports a failed kernel (a buffer of the wrong shape, say) through this handler; the
+// executor turns it into an exception naming the layer, rather than Halide's default abort path.
+std::mutex halide_error_mutex;
+std::string halide_last_error;
+
+extern "C" void capture_halide_error(void*, const char* msg) {
+  std::lock_guard lock(halide_error_mutex);
+  halide_last_error = msg ? msg : "";
+}
+
+std::string take_halide_error() {
+  std::lock_guard lock(halide_error_mutex);
+  return std::exchange(halide_last_error, {});
+}
+
+std::vector<int> halide_dims(const Shape& s, int n) {
+  return s.rank == 3 ? std::vector<int>{s.c, s.w, s.h, n} : std::vector<int>{s.c, n};
+}
+
+uint64_t fnv1a(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  return h;
+}
+
+void add_into(const Buffer& dst, const Buffer& src) {
+  float* d = dst.data();
+  const float* s = src.data();
+  const int64_t count = static_cast<int64_t>(dst.number_of_elements());
+  for (int64_t i = 0; i < count; ++i) d[i] += s[i];
+}
+
+}  // namespace
+
+Buffer batch_view(const Buffer& b, int n) { return b.cropped(b.dimensions() - 1, 0, n); }
+
+Buffer flat_view(const Buffer& b) {
+  return Buffer(const_cast<float*>(b.data()), static_cast<int>(b.number_of_elements()));
+}
+
+Network::Network(GraphView graph, const KernelTable& kernels) : graph_(graph), kernels_(kernels) {
+  halide_set_error_handler(capture_halide_error);
+  const int count = static_cast<int>(graph_.nodes.size());
+  if (count == 0 || graph_.nodes[0].op != Op::input)
+    throw std::invalid_argument("model " + std::string(graph_.name) + " does not start with an Input layer");
+  slots_.resize(count);
+  const auto add_param = [&](const Node& n, const char* what, std::vector<int> shape, bool trainable) {
+    Parameter p{std::string(n.name.view()) + "/" + what, shape, trainable, {}, {}};
+    int64_t size = 1;
+    for (int d : shape) size *= d;
+    p.value.assign(size, 0.0f);
+    if (trainable) p.grad.assign(size, 0.0f);
+    params_.push_back(std::move(p));
+    return static_cast<int>(params_.size()) - 1;
+  };
+  for (int i = 0; i < count; ++i) {
+    const Node& n = graph_.nodes[i];
+    Slot& s = slots_[i];
+    if (n.in0 >= 0) slots_[n.in0].consumers.push_back(i);
+    if (n.in1 >= 0) slots_[n.in1].consumers.push_back(i);
+    const bool act_kernel = n.act != Act::linear && !is_fused_head(graph_, i);
+    switch (n.op) {
+      case Op::input: case Op::flatten: break;
+      case Op::zero_padding2d: s.fwd = need(n, Kernel::zeropad_fwd), s.bwd_data = need(n, Kernel::zeropad_bwd); break;
+      case Op::conv2d:
+        s.fwd = need(n, Kernel::conv_fwd), s.bwd_data = need(n, Kernel::conv_bwd_data);
+        s.bwd_weights = need(n, Kernel::conv_bwd_weights);
+        s.w = add_param(n, "kernel", {n.kernel.h, n.kernel.w, n.in.c, n.units}, true);
+        if (n.use_bias) s.b = add_param(n, "bias", {n.units}, true);
+        break;
+      case Op::batch_norm:
+        s.fwd = need(n, Kernel::bn_train_fwd), s.fwd_infer = need(n, Kernel::bn_infer_fwd), s.bwd_data = need(n, Kernel::bn_bwd);
+        s.gamma = add_param(n, "gamma", {n.in.c}, true);
+        s.beta = add_param(n, "beta", {n.in.c}, true);
+        s.moving_mean = add_param(n, "moving_mean", {n.in.c}, false);
+        s.moving_var = add_param(n, "moving_variance", {n.in.c}, false);
+        break;
+      case Op::activation:
+        if (act_kernel) s.act_fwd = need(n, Kernel::act_fwd), s.act_bwd = need(n, Kernel::act_bwd);
+        break;
+      case Op::max_pool2d: s.fwd = need(n, Kernel::maxpool_fwd), s.bwd_data = need(n, Kernel::maxpool_bwd); break;
+      case Op::avg_pool2d: s.fwd = need(n, Kernel::avgpool_fwd), s.bwd_data = need(n, Kernel::avgpool_bwd); break;
+      case Op::dense:
+        s.fwd = need(n, Kernel::dense_fwd), s.bwd_data = need(n, Kernel::dense_bwd_data);
+        s.bwd_weights = need(n, Kernel::dense_bwd_weights);
+        if (act_kernel) s.act_fwd = need(n, Kernel::act_fwd), s.act_bwd = need(n, Kernel::act_bwd);
+        s.w = add_param(n, "kernel", {n.in.c, n.units}, true);
+        if (n.use_bias) s.b = add_param(n, "bias", {n.units}, true);
+        break;
+      case Op::add: s.fwd = need(n, Kernel::add_fwd); break;
+    }
+  }
+  const Node& out = graph_.nodes[graph_.output];
+  if (is_fused_head(graph_, graph_.output)) head_act_ = out.act;
+  head_logits_node_ = out.op == Op::activation && is_fused_head(graph_, graph_.output) ? out.in0 : graph_.output;
+  initialize(0);
+}
+
+KernelFn Network::need(const Node& node, Kernel kind) const {
+  const std::string name = kernel_for(node, kind).name();
+  KernelFn fn = kernels_.find(name);
+  if (!fn)
+    throw std::invalid_argument("layer " + std::string(node.name.view()) + ": the generated library '" +
+                                kernels_.library + "' has no kernel " + name +
+                                " (was it generated for another model?)");
+  return fn;
+}
+
+void Network::initialize(uint64_t seed) {
+  for (int i = 0; i < static_cast<int>(slots_.size()); ++i) {
+    const Node& n = graph_.nodes[i];
+    const Slot& s = slots_[i];
+    std::mt19937_64 rng(seed ^ fnv1a(n.name.view()));
+    if (s.w >= 0) {  // glorot_uniform: U(-l, l), l = sqrt(6 / (fan_in + fan_out))
+      const double receptive = n.op == Op::conv2d ? double(n.kernel.h) * n.kernel.w : 1.0;
+      const double fan_in = receptive * n.in.c, fan_out = receptive * n.units;
+      const double limit = std::sqrt(6.0 / (fan_in + fan_out));
+      for (float& v : params_[s.w].value) v = static_cast<float>(-limit + 2.0 * limit * ((rng() >> 11) * 0x1.0p-53));
+    }
+    if (s.b >= 0) std::fill(params_[s.b].value.begin(), params_[s.b].value.end(), 0.0f);
+    if (s.gamma >= 0) {
+      std::fill(params_[s.gamma].value.begin(), params_[s.gamma].value.end(), 1.0f);
+      std::fill(params_[s.beta].value.begin(), params_[s.beta].value.end(), 0.0f);
+      std::fill(params_[s.moving_mean].value.begin(), params_[s.moving_mean].value.end(), 0.0f);
+      std::fill(params_[s.moving_var].value.begin(), params_[s.moving_var].value.end(), 1.0f);
+    }
+  }
+}
+
+Buffer Network::param_buffer(int index, bool grad) {
+  Parameter& p = params_[index];
+  std::vector<int> dims(p.shape.rbegin(), p.shape.rend());  // Keras row-major = Halide reversed
+  return Buffer(grad ? p.grad.data() : p.value.data(), dims);
+}
+
+void Network::allocate(int n) {
+  batch_ = n;
+  if (n <= capacity_) return;
+  capacity_ = n;
+  for (int i = 0; i < static_cast<int>(slots_.size()); ++i) {
+    const Node& node = graph_.nodes[i];
+    Slot& s = slots_[i];
+    const std::vector<int> dims = halide_dims(node.out, n);
+    if (node.op == Op::flatten) {
+      s.out = Buffer(slots_[node.in0].out.data(), dims);  // NHWC flattened is the same memory
+    } else if (node.op == Op::activation && !s.act_fwd) {
+      s.out = Buffer(slots_[node.in0].out.data(), dims);  // the fused head: its logits are its input's output
+    } else {
+      s.out = Buffer(dims);
+    }
+    s.grad = Buffer(dims);
+    if (s.consumers.size() > 1) s.scratch = Buffer(dims);
+    if (node.op == Op::dense && s.act_fwd) s.pre = Buffer(dims), s.d_pre = Buffer(dims);
+    if (node.op == Op::batch_norm) s.mean = Buffer(node.in.c), s.var = Buffer(node.in.c);
+  }
+}
+
+void Network::run(KernelFn fn, const char* what, const Node& node, std::vector<void*> args) const {
+  if (fn(args.data()) != 0)
+    throw std::runtime_error("layer " + std::string(node.name.view()) + ": " + what + " kernel failed: " + take_halide_error());
+}
+
+const Buffer& Network::forward(const float* x, int n, bool training) {
+  if (n <= 0) throw std::invalid_argument("forward: batch size must be positive");
+  allocate(n);
+  std::memcpy(slots_[0].out.data(), x, sizeof(float) * static_cast<size_t>(graph_.input_shape().size()) * n);
+  for (int i = 1; i < static_cast<int>(slots_.size()); ++i) {
+    const Node& node = graph_.nodes[i];
+    Slot& s = slots_[i];
+    Buffer in = batch_view(slots_[node.in0].out, n), out = batch_view(s.out, n);
+    switch (node.op) {
+      case Op::input: case Op::flatten: break;
+      case Op::zero_padding2d: case Op::max_pool2d: case Op::avg_pool2d:
+        run(s.fwd, "forward", node, {in.raw_buffer(), out.raw_buffer()});
+        break;
+      case Op::conv2d: case Op::dense: {
+        Buffer w = param_buffer(s.w, false), b = s.b >= 0 ? param_buffer(s.b, false) : Buffer();
+        Buffer dst = s.act_fwd ? batch_view(s.pre, n) : out;
+        std::vector<void*> args{in.raw_buffer(), w.raw_buffer()};
+        if (s.b >= 0) args.push_back(b.raw_buffer());
+        args.push_back(dst.raw_buffer());
+        run(s.fwd, "forward", node, args);
+        if (s.act_fwd) {
+          Buffer fp = flat_view(dst), fo = flat_view(out);
+          run(s.act_fwd, "activation", node, {fp.raw_buffer(), fo.raw_buffer()});
+        }
+        break;
+      }
+      case Op::batch_norm: {
+        Buffer gamma = param_buffer(s.gamma, false), beta = param_buffer(s.beta, false);
+        Buffer mm = param_buffer(s.moving_mean, false), mv = param_buffer(s.moving_var, false);
+        float eps = node.epsilon;
+        if (training) {
+          run(s.fwd, "forward", node, {in.raw_buffer(), gamma.raw_buffer(), beta.raw_buffer(), &eps, out.raw_buffer(),
+                                        s.mean.raw_buffer(), s.var.raw_buffer()});
+          // Moving statistics as Keras: m = momentum m + (1 - momentum) batch; the variance unbiased
+          // (M / (M - 1)), as TensorFlow's fused batch norm and PyTorch keep it.
+          const double count = double(node.in.h) * node.in.w * n;
+          const float unbias = count > 1 ? static_cast<float>(count / (count - 1)) : 1.0f;
+          for (int c = 0; c < node.in.c; ++c) {
+            mm(c) = node.momentum * mm(c) + (1 - node.momentum) * s.mean(c);
+            mv(c) = node.momentum * mv(c) + (1 - node.momentum) * s.var(c) * unbias;
+          }
+        } else {
+          run(s.fwd_infer, "forward", node, {in.raw_buffer(), gamma.raw_buffer(), beta.raw_buffer(), mm.raw_buffer(),
+                                              mv.raw_buffer(), &eps, out.raw_buffer()});
+        }
+        break;
+      }
+      case Op::activation:
+        if (s.act_fwd) {
+          if (node.act == Act::softmax) {
+            const int m = static_cast<int>(in.number_of_elements() / node.in.c);
+            Buffer a(in.data(), node.in.c, m), o(out.data(), node.in.c, m);
+            run(s.act_fwd, "forward", node, {a.raw_buffer(), o.raw_buffer()});
+          } else {
+            Buffer a = flat_view(in), o = flat_view(out);
+            run(s.act_fwd, "forward", node, {a.raw_buffer(), o.raw_buffer()});
+          }
+        }
+        break;
+      case Op::add: {
+        Buffer a = flat_view(in), b = flat_view(batch_view(slots_[node.in1].out, n)), o = flat_view(out);
+        run(s.fwd, "forward", node, {a.raw_buffer(), b.raw_buffer(), o.raw_buffer()});
+        break;
+      }
+    }
+  }
+  logits_ = batch_view(slots_[head_logits_node_].out, n);
+  return logits_;
+}
+
+template <class Write>
+void Network::emit(int i, Write&& write) {
+  Slot& t = slots_[i];
+  Buffer dst = batch_view(t.grad, batch_);
+  if (!t.grad_written) {
+    write(dst);
+    t.grad_written = true;
+    return;
+  }
+  if (!t.scratch.data()) t.scratch = Buffer(halide_dims(graph_.nodes[i].out, capacity_));
+  Buffer tmp = batch_view(t.scratch, batch_);
+  write(tmp);
+  add_into(dst, tmp);
+}
+
+void Network::accumulate(int i, const Buffer& g) {
+  emit(i, [&](Buffer& dst) { std::memcpy(dst.data(), g.data(), sizeof(float) * dst.number_of_elements()); });
+}
+
+Buffer Network::input_gradient() const { return batch_view(slots_[0].grad, batch_); }
+
+void Network::backward(const Buffer& d_logits, bool input_gradient) {
+  const int n = batch_;
+  if (d_logits.number_of_elements() != static_cast<size_t>(classes()) * n)
+    throw std::invalid_argument("backward: the loss gradient does not match the last forward batch");
+  for (Slot& s : slots_) s.grad_written = false;
+  accumulate(head_logits_node_, d_logits);
+  for (int i = static_cast<int>(slots_.size()) - 1; i >= 1; --i) {
+    Slot& s = slots_[i];
+    if (!s.grad_written) continue;  // no gradient reaches it (the fused head: its input has it)
+    const Node& node = graph_.nodes[i];
+    Buffer g = batch_view(s.grad, n), in = batch_view(slots_[node.in0].out, n), out = batch_view(s.out, n);
+    // The network's input needs no gradient to train: skip that pass unless asked for.
+    const bool to_input = node.in0 > 0 || input_gradient;
+    switch (node.op) {
+      case Op::input: break;
+      case Op::zero_padding2d: case Op::avg_pool2d:
+        if (to_input) emit(node.in0, [&](Buffer& t) { run(s.bwd_data, "backward", node, {g.raw_buffer(), t.raw_buffer()}); });
+        break;
+      case Op::max_pool2d:
+        if (to_input)
+          emit(node.in0, [&](Buffer& t) { run(s.bwd_data, "backward", node, {in.raw_buffer(), g.raw_buffer(), t.raw_buffer()}); });
+        break;
+      case Op::conv2d: case Op::dense: {
+        Buffer gp = g;
+        if (s.act_bwd) {
+          gp = batch_view(s.d_pre, n);
+          Buffer fo = flat_view(out), fg = flat_view(g), fd = flat_view(gp);
+          run(s.act_bwd, "activation backward", node, {fo.raw_buffer(), fg.raw_buffer(), fd.raw_buffer()});
+        }
+        Buffer dw = param_buffer(s.w, true), db = s.b >= 0 ? param_buffer(s.b, true) : Buffer();
+        std::vector<void*> args{in.raw_buffer(), gp.raw_buffer(), dw.raw_buffer()};
+        if (s.b >= 0) args.push_back(db.raw_buffer());
+        run(s.bwd_weights, "weight gradient", node, args);
+        if (to_input) {
+          Buffer w = param_buffer(s.w, false);
+          emit(node.in0, [&](Buffer& t) { run(s.bwd_data, "input gradient", node, {gp.raw_buffer(), w.raw_buffer(), t.raw_buffer()}); });
+        }
+        break;
+      }
+      case Op::batch_norm: {
+        Buffer gamma = param_buffer(s.gamma, false), dgamma = param_buffer(s.gamma, true), dbeta = param_buffer(s.beta, true);
+        float eps = node.epsilon;
+        const auto bwd = [&](Buffer& t) {
+          run(s.bwd_data, "backward", node, {in.raw_buffer(), gamma.raw_buffer(), s.mean.raw_buffer(), s.var.raw_buffer(),
+                                              g.raw_buffer(), &eps, t.raw_buffer(), dgamma.raw_buffer(), dbeta.raw_buffer()});
+        };
+        if (to_input) {
+          emit(node.in0, bwd);
+        } else {  // gamma and beta still need their gradients
+          if (!s.scratch.data()) s.scratch = Buffer(halide_dims(node.in, capacity_));
+          Buffer t = batch_view(s.scratch, n);
+          bwd(t);
+        }
+        break;
+      }
+      case Op::activation:
+        if (!to_input) break;
+        emit(node.in0, [&](Buffer& t) {
+          if (node.act == Act::softmax) {
+            const int m = static_cast<int>(out.number_of_elements() / node.in.c);
+            Buffer o(out.data(), node.in.c, m), dg(g.data(), node.in.c, m), dt(t.data(), node.in.c, m);
+            run(s.act_bwd, "backward", node, {o.raw_buffer(), dg.raw_buffer(), dt.raw_buffer()});
+          } else {
+            Buffer o = flat_view(out), dg = flat_view(g), dt = flat_view(t);
+            run(s.act_bwd, "backward", node, {o.raw_buffer(), dg.raw_buffer(), dt.raw_buffer()});
+          }
+        });
+        break;
+      case Op::flatten:
+        if (to_input) accumulate(node.in0, g);  // same memory order: a copy is the reshape
+        break;
+      case Op::add:
+        accumulate(node.in0, g);
+        accumulate(node.in1, g);
+        break;
+    }
+  }
+}
+}  // namespace cnngen

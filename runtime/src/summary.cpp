@@ -1,0 +1,75 @@
+#include <cnngen/summary.hpp>
+
+#include <string>
+#include <vector>
+
+namespace cnngen {
+
+std::string thousands(long long v) {
+  std::string digits = std::to_string(v < 0 ? -v : v), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return v < 0 ? "-" + out : out;
+}
+
+namespace {
+
+std::string shape_text(const Shape& s) {
+  FixedString<64> t;
+  append_shape(t, s);
+  return std::string(t.view());
+}
+
+bool is_chain(const GraphView& g) {
+  for (size_t i = 1; i < g.nodes.size(); ++i)
+    if (g.nodes[i].in1 >= 0 || g.nodes[i].in0 != static_cast<int>(i) - 1) return false;
+  return true;
+}
+
+// Keras's print_row: each field starts at its column and is cut at the next one.
+std::string row(const std::vector<std::string>& fields, const std::vector<int>& positions) {
+  std::string line;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) line = line.substr(0, line.size() - 1) + " ";
+    line += fields[i];
+    line = line.substr(0, positions[i]);
+    line += std::string(positions[i] - line.size(), ' ');
+  }
+  return line + "\n";
+}
+
+}  // namespace
+
+std::string summary(const GraphView& g) {
+  const bool chain = is_chain(g);
+  const int length = chain ? 65 : 100;
+  const std::vector<int> positions =
+      chain ? std::vector<int>{29, 55, 65} : std::vector<int>{33, 55, 67, 100};
+  std::vector<std::string> header{"Layer (type)", "Output Shape", "Param #"};
+  if (!chain) header.push_back("Connected to");
+
+  std::string s = std::string(length, '_') + "\n" + row(header, positions) + std::string(length, '=') + "\n";
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    std::vector<std::string> fields{std::string(n.name.view()) + " (" + std::string(keras_type(n.op)) + ")",
+                                    shape_text(n.out), std::to_string(n.params())};
+    std::vector<std::string> inputs;
+    for (int in : {n.in0, n.in1})
+      if (in >= 0) inputs.push_back(std::string(g.nodes[in].name.view()) + "[0][0]");
+    if (!chain) fields.push_back(inputs.empty() ? "" : inputs[0]);
+    s += row(fields, positions);
+    for (size_t k = 1; !chain && k < inputs.size(); ++k) s += row({"", "", "", inputs[k]}, positions);
+    s += std::string(length, i + 1 == g.nodes.size() ? '=' : '_') + "\n";
+  }
+  long long total = 0, trainable = 0;
+  for (const Node& n : g.nodes) total += n.params(), trainable += n.trainable_params();
+  s += "Total params: " + thousands(total) + "\n";
+  s += "Trainable params: " + thousands(trainable) + "\n";
+  s += "Non-trainable params: " + thousands(total - trainable) + "\n";
+  s += std::string(length, '_') + "\n";
+  return s;
+}
+
+}  // namespace cnngen
