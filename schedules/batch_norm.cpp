@@ -11,10 +11,11 @@ using schedules::lanes_for;
 
 namespace {
 
+// d_beta and d_gamma are outputs, whose update steps cannot round up past the channel count.
 void channel_reduction(Func f, const RDom& r, int channels) {
   Var c = f.args()[0];
   f.compute_root().vectorize(c, lanes_for(channels));
-  f.update().reorder(c, r.x, r.y, r.z).vectorize(c, lanes_for(channels));
+  f.update().reorder(c, r.x, r.y, r.z).vectorize(c, lanes_for(channels), TailStrategy::GuardWithIf);
 }
 
 void rows_parallel(Func f, int channels) {

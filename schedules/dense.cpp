@@ -24,7 +24,7 @@ void schedule(DenseBwdData& s, const KernelSpec& k) {
   Var kk = s.d_in.args()[0], n = s.d_in.args()[1];
   s.w_t.compute_root();
   s.d_in.vectorize(kk, lanes_for(k.in.c)).parallel(n);
-  s.d_in.update().reorder(kk, s.r.x).vectorize(kk, lanes_for(k.in.c)).parallel(n);
+  s.d_in.update().reorder(kk, s.r.x).vectorize(kk, lanes_for(k.in.c), TailStrategy::GuardWithIf).parallel(n);
 }
 
 void schedule(DenseBwdWeights& s, const KernelSpec& k) {
@@ -32,10 +32,14 @@ void schedule(DenseBwdWeights& s, const KernelSpec& k) {
   RVar r = s.r.x;
   if (k.units >= 8) {  // rows of d_w are vectors over units; parallel over inputs
     s.d_w.vectorize(u, lanes_for(k.units));
-    s.d_w.update().reorder(u, r, kk).vectorize(u, lanes_for(k.units)).parallel(kk);
+    s.d_w.update().reorder(u, r, kk).vectorize(u, lanes_for(k.units), TailStrategy::GuardWithIf).parallel(kk);
   } else {  // few units (a binary classifier's 1): vectorise over inputs instead
     s.d_w.vectorize(kk, lanes_for(k.in.c));
-    s.d_w.update().split(kk, ko, ki, 256).reorder(ki, u, r, ko).vectorize(ki, lanes_for(k.in.c)).parallel(ko);
+    s.d_w.update()
+        .split(kk, ko, ki, std::min(256, k.in.c), TailStrategy::GuardWithIf)
+        .reorder(ki, u, r, ko)
+        .vectorize(ki, lanes_for(k.in.c), TailStrategy::GuardWithIf)
+        .parallel(ko);
   }
   if (s.d_b.defined()) s.d_b.compute_root();
 }

@@ -141,8 +141,9 @@ struct Graph {
 
   constexpr Tensor operator()(const layers::Activation& l, Tensor x) {
     Node n = start(Op::activation, l.name, x);
-    n.act = l.activation;
+    n.act = l.activation.act;
     if (n.in0 < 0) return {};
+    if (!known(n, l.activation)) return {};
     n.out = n.in;
     return push(n);
   }
@@ -159,8 +160,9 @@ struct Graph {
 
   constexpr Tensor operator()(const layers::Dense& l, Tensor x) {
     Node n = start(Op::dense, l.name, x);
-    n.units = l.units, n.act = l.activation, n.use_bias = l.use_bias;
+    n.units = l.units, n.act = l.activation.act, n.use_bias = l.use_bias;
     if (n.in0 < 0) return {};
+    if (!known(n, l.activation)) return {};
     if (n.in.rank != 1) return fail(n, "needs a flat input (add Flatten before it), got ", n.in);
     if (l.units <= 0) return fail(n, "units must be positive, input ", n.in);
     n.out = Shape::flat(l.units);
@@ -217,6 +219,16 @@ struct Graph {
     m += what;
     if (s.c > 0 || s.h > 0) append_shape(m, s);
     return set_error(m);
+  }
+
+  constexpr bool known(const Node& n, const ActivationFn& a) {
+    if (a.known) return true;
+    Message m = prefix(n);
+    m += "unknown activation ";
+    m += a.text;
+    m += " (relu, sigmoid, tanh, softmax or linear)";
+    set_error(m);
+    return false;
   }
 
   constexpr bool image(const Node& n) {

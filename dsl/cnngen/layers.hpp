@@ -9,6 +9,27 @@ namespace cnngen {
 enum class Padding { valid, same };
 enum class Act { linear, relu, sigmoid, tanh, softmax };
 
+// An activation, written as Keras writes it ("relu", "sigmoid", "tanh", "softmax", "linear") or as
+// one of the constants below. An unknown name is reported by the graph as a compile error.
+struct ActivationFn {
+  Act act = Act::linear;
+  bool known = true;
+  FixedString<24> text;
+  constexpr ActivationFn() = default;
+  constexpr ActivationFn(Act a) : act(a) {}
+  template <std::size_t N>
+  constexpr ActivationFn(const char (&s)[N]) {
+    const std::string_view v(s, N - 1);
+    text += v;
+    if (v == "relu") act = Act::relu;
+    else if (v == "sigmoid") act = Act::sigmoid;
+    else if (v == "tanh") act = Act::tanh;
+    else if (v == "softmax") act = Act::softmax;
+    else if (v == "linear") act = Act::linear;
+    else known = false;
+  }
+};
+
 namespace layers {
 
 inline constexpr Padding valid = Padding::valid;
@@ -53,7 +74,7 @@ struct BatchNormalization {
 };
 
 struct Activation {
-  Act activation = Act::linear;
+  ActivationFn activation;
   Name name;
 };
 
@@ -78,7 +99,7 @@ struct Flatten {
 
 struct Dense {
   int units = 0;
-  Act activation = Act::linear;
+  ActivationFn activation;
   bool use_bias = true;
   Name name;
 };

@@ -1,0 +1,81 @@
+// The test zoo: small models whose layers cover every kernel kind on odd and real shapes. Their
+// generated kernels (library `zoo`) are compared with tests/reference on every node, and the
+// models themselves are checked whole against finite differences.
+#pragma once
+#include <cnngen/dsl.hpp>
+
+#include "../examples/happy_model/model.hpp"
+
+namespace zoo {
+
+using namespace cnngen::layers;
+
+// Odd sizes everywhere; asymmetric padding; 'same' with a 2x3 kernel and stride 2; overlapping pools.
+inline constexpr auto odd = cnngen::sequential<"ZooOdd",
+    Input{11, 9, 3},
+    ZeroPadding2D{{1, 2}, {0, 3}},                                      // (14, 12, 3)
+    Conv2D{.filters = 5, .kernel_size = 3},                             // (12, 10, 5)
+    BatchNormalization{},
+    Activation{relu},
+    MaxPooling2D{.pool_size = 3, .strides = 2},                         // (5, 4, 5)
+    Conv2D{.filters = 17, .kernel_size = {2, 3}, .strides = 2, .padding = same},  // (3, 2, 17)
+    AveragePooling2D{.pool_size = 2, .strides = 1},                     // (2, 1, 17)
+    Flatten{},                                                          // (34)
+    Dense{.units = 7, .activation = relu},
+    Dense{.units = 3, .activation = softmax}>();
+
+// A strided 1x1 without bias, sigmoid and tanh, a softmax over channels inside the network, a binary head.
+inline constexpr auto activations = cnngen::sequential<"ZooActivations",
+    Input{8, 8, 16},
+    Conv2D{.filters = 32, .kernel_size = 1, .strides = 2, .use_bias = false},  // (4, 4, 32)
+    BatchNormalization{},
+    Activation{sigmoid},
+    Conv2D{.filters = 16, .kernel_size = 3, .padding = same},          // (4, 4, 16)
+    Activation{"tanh"},
+    Activation{softmax},
+    MaxPooling2D{.pool_size = 2},                                       // (2, 2, 16)
+    Flatten{},
+    Dense{.units = 1, .activation = sigmoid}>();
+
+// A miniature ResNet: conv1-like 7x7/2 stem, an identity block and a strided projection block, Adds.
+inline constexpr auto residual = cnngen::functional<"ZooResidual", [](auto& g) {
+  auto x = g.input(Input{13, 13, 3});
+  x = g(ZeroPadding2D{3}, x);                                          // (19, 19, 3)
+  x = g(Conv2D{.filters = 8, .kernel_size = 7, .strides = 2}, x);      // (7, 7, 8)
+  x = g(BatchNormalization{}, x);
+  x = g(Activation{relu}, x);
+  x = g(MaxPooling2D{.pool_size = 3, .strides = 2}, x);                // (3, 3, 8)
+  auto shortcut = x;
+  x = g(Conv2D{.filters = 4, .kernel_size = 1}, x);
+  x = g(BatchNormalization{}, x);
+  x = g(Activation{relu}, x);
+  x = g(Conv2D{.filters = 4, .kernel_size = 3, .padding = same}, x);
+  x = g(BatchNormalization{}, x);
+  x = g(Activation{relu}, x);
+  x = g(Conv2D{.filters = 8, .kernel_size = 1}, x);
+  x = g(BatchNormalization{}, x);
+  x = g(Add{}, x, shortcut);
+  x = g(Activation{relu}, x);
+  auto projection = g(Conv2D{.filters = 16, .kernel_size = 1, .strides = 2}, x);  // (2, 2, 16)
+  projection = g(BatchNormalization{}, projection);
+  x = g(Conv2D{.filters = 16, .kernel_size = 3, .strides = 2, .padding = same}, x);  // (2, 2, 16)
+  x = g(BatchNormalization{}, x);
+  x = g(Add{}, x, projection);
+  x = g(Activation{relu}, x);
+  x = g(AveragePooling2D{.pool_size = 2}, x);                          // (1, 1, 16)
+  x = g(Flatten{}, x);
+  return g(Dense{.units = 6, .activation = softmax}, x);
+}>();
+
+// ResNet50 stage-2 shapes: 3x3 'same' 64 -> 64 and the 1x1 expansions on 15x15.
+inline constexpr auto stage2 = cnngen::sequential<"ZooStage2",
+    Input{15, 15, 64},
+    Conv2D{.filters = 64, .kernel_size = 3, .padding = same},
+    Conv2D{.filters = 256, .kernel_size = 1},
+    Conv2D{.filters = 64, .kernel_size = 1},
+    BatchNormalization{},
+    Activation{relu},
+    Flatten{},
+    Dense{.units = 6, .activation = softmax}>();
+
+}  // namespace zoo
