@@ -1,0 +1,135 @@
+// Whole generated networks: forward against the reference network (tests/reference_network.cpp)
+// in training and inference mode; backward (every parameter's and the input's gradient, through
+// residual fan-out, Flatten and the fused heads) against central differences of the loss.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <happy_model.hpp>
+#include <zoo.hpp>
+
+#include <cnngen/loss.hpp>
+#include <cnngen/network.hpp>
+
+#include "harness.hpp"
+#include "reference_network.hpp"
+#include "zoo.hpp"
+
+namespace {
+
+using namespace harness;
+using cnngen::LossKind;
+using cnngen::Network;
+
+struct Model {
+  const char* label;
+  cnngen::GraphView graph;
+};
+
+const Model kModels[] = {{"odd", zoo::odd}, {"activations", zoo::activations}, {"residual", zoo::residual},
+                         {"stage2", zoo::stage2}};
+
+LossKind loss_of(const Network& net) {
+  return net.classes() == 1 ? LossKind::binary_crossentropy : LossKind::categorical_crossentropy;
+}
+
+std::vector<int> labels(const Network& net, int n) {
+  std::vector<int> y(n);
+  for (int i = 0; i < n; ++i) y[i] = i % std::max(2, net.classes()) % (net.classes() == 1 ? 2 : net.classes());
+  return y;
+}
+
+class WholeNetwork : public testing::TestWithParam<Model> {};
+
+TEST_P(WholeNetwork, ForwardMatchesReferenceInTrainingAndInference) {
+  Network net(GetParam().graph, cnngen::generated::zoo());
+  net.initialize(7);
+  std::mt19937 rng(3);
+  // Moving statistics away from their initial 0 and 1, so that inference mode is really exercised.
+  for (cnngen::Parameter& p : net.parameters())
+    if (!p.trainable)
+      for (float& v : p.value) v = p.name.ends_with("variance") ? 0.5f + float(rng() % 100) / 100 : float(rng() % 100) / 100 - 0.5f;
+  for (int n : {1, 2, 5}) {
+    const Vec x = random_vec(size_t(n) * net.graph().input_shape().size(), rng);
+    const Vec want_infer = ref::network_logits(net, x, n, false);
+    EXPECT_CLOSE(vec(net.forward(x.data(), n, false)), want_infer, "inference, batch " << n);
+    const Vec want_train = ref::network_logits(net, x, n, true);  // before forward(training) moves the statistics
+    EXPECT_CLOSE(vec(net.forward(x.data(), n, true)), want_train, "training, batch " << n);
+  }
+}
+
+// The loss of a batch in training mode, from the generated forward pass.
+double loss_at(Network& net, const Vec& x, int n, const std::vector<int>& y) {
+  return cnngen::loss_and_gradient(loss_of(net), net.forward(x.data(), n, true), y, nullptr).loss;
+}
+
+TEST_P(WholeNetwork, BackwardMatchesFiniteDifferencesOfTheLoss) {
+  Network net(GetParam().graph, cnngen::generated::zoo());
+  net.initialize(11);
+  const int n = 3;
+  std::mt19937 rng(5);
+  Vec x = random_vec(size_t(n) * net.graph().input_shape().size(), rng);
+  const std::vector<int> y = labels(net, n);
+
+  const cnngen::Buffer& logits = net.forward(x.data(), n, true);
+  cnngen::Buffer d_logits(logits.dim(0).extent(), n);
+  cnngen::loss_and_gradient(loss_of(net), logits, y, &d_logits);
+  net.backward(d_logits, /*input_gradient=*/true);
+  const Vec d_x = vec(net.input_gradient());
+
+  // A step of 1e-3: 1e-2 moved early layers enough to flip max-pool windows and ReLUs (measured on
+  // ZooOdd: 20% apparent errors that vanish at 1e-3), while float noise stays near 1e-4.
+  const auto check = [&](const std::string& what, float& v, double analytic) {
+    const float v0 = v, h = 1e-3f * std::max(1.0f, std::abs(v0));
+    v = v0 + h;
+    const double up = loss_at(net, x, n, y);
+    v = v0 - h;
+    const double down = loss_at(net, x, n, y);
+    v = v0;
+    const double fd = (up - down) / (2.0 * h);
+    EXPECT_NEAR(fd, analytic, 3e-3 + 3e-2 * std::abs(fd)) << what;
+  };
+  for (cnngen::Parameter& p : net.parameters()) {
+    if (!p.trainable) continue;
+    const Vec grad(p.grad.begin(), p.grad.end());
+    for (int t = 0; t < 3; ++t) {
+      const size_t i = rng() % p.value.size();
+      check(p.name + "[" + std::to_string(i) + "]", p.value[i], grad[i]);
+    }
+  }
+  for (int t = 0; t < 5; ++t) {
+    const size_t i = rng() % x.size();
+    check("input[" + std::to_string(i) + "]", x[i], d_x[i]);
+  }
+}
+
+TEST_P(WholeNetwork, TrainingUpdatesMovingStatisticsAsKeras) {
+  Network net(GetParam().graph, cnngen::generated::zoo());
+  const int n = 4;
+  std::mt19937 rng(9);
+  const Vec x = random_vec(size_t(n) * net.graph().input_shape().size(), rng, 0.0f, 2.0f);
+  net.forward(x.data(), n, true);
+  // From mean 0 and variance 1, one step with momentum 0.99 gives 0.01 * batch mean and
+  // 0.99 + 0.01 * unbiased batch variance: neither can stay at its initial value.
+  for (const cnngen::Parameter& p : net.parameters()) {
+    if (p.trainable) continue;
+    const float initial = p.name.ends_with("variance") ? 1.0f : 0.0f;
+    bool moved = false;
+    for (float v : p.value) moved |= v != initial;
+    EXPECT_TRUE(moved) << p.name;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Zoo, WholeNetwork, testing::ValuesIn(kModels),
+                         [](const testing::TestParamInfo<Model>& i) { return std::string(i.param.label); });
+
+TEST(Network, RejectsAKernelTableOfAnotherModel) {
+  try {
+    Network net(zoo::odd, cnngen::generated::happy_model());
+    FAIL() << "expected an error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("has no kernel"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
