@@ -39,6 +39,8 @@ std::vector<int> labels(const Network& net, int n) {
   return y;
 }
 
+void PrintTo(const Model& m, std::ostream* os) { *os << m.graph.name; }
+
 class WholeNetwork : public testing::TestWithParam<Model> {};
 
 TEST_P(WholeNetwork, ForwardMatchesReferenceInTrainingAndInference) {

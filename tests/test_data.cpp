@@ -1,0 +1,221 @@
+// Data loading: valid folders and HDF5 files load exactly; every kind of bad input is a DataError
+// naming the file and what is wrong. Fixtures are written by the test itself (libjpeg, libpng, HDF5).
+#include <gtest/gtest.h>
+#include <hdf5.h>
+#include <jpeglib.h>
+#include <png.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <cnngen/cli.hpp>
+#include <cnngen/data.hpp>
+
+namespace fs = std::filesystem;
+using cnngen::DataError;
+
+namespace {
+
+class Fixture : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() / ("cnngen_data_" + std::to_string(::getpid()) + "_" +
+                                       testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+  std::string path(const std::string& name) const { return (dir / name).string(); }
+  fs::path dir;
+};
+
+std::vector<uint8_t> gradient_pixels(int w, int h) {
+  std::vector<uint8_t> px(size_t(w) * h * 3);
+  for (size_t i = 0; i < px.size(); ++i) px[i] = static_cast<uint8_t>((i * 7) % 256);
+  return px;
+}
+
+void write_jpeg(const std::string& path, int w, int h) {
+  const std::vector<uint8_t> px = gradient_pixels(w, h);
+  jpeg_compress_struct c;
+  jpeg_error_mgr err;
+  c.err = jpeg_std_error(&err);
+  jpeg_create_compress(&c);
+  FILE* f = std::fopen(path.c_str(), "wb");
+  jpeg_stdio_dest(&c, f);
+  c.image_width = w, c.image_height = h, c.input_components = 3, c.in_color_space = JCS_RGB;
+  jpeg_set_defaults(&c);
+  jpeg_set_quality(&c, 95, TRUE);
+  jpeg_start_compress(&c, TRUE);
+  while (c.next_scanline < c.image_height) {
+    JSAMPROW row = const_cast<uint8_t*>(px.data()) + size_t(c.next_scanline) * w * 3;
+    jpeg_write_scanlines(&c, &row, 1);
+  }
+  jpeg_finish_compress(&c);
+  jpeg_destroy_compress(&c);
+  std::fclose(f);
+}
+
+void write_png(const std::string& path, int w, int h) {
+  const std::vector<uint8_t> px = gradient_pixels(w, h);
+  png_image img{};
+  img.version = PNG_IMAGE_VERSION, img.width = w, img.height = h, img.format = PNG_FORMAT_RGB;
+  ASSERT_TRUE(png_image_write_to_file(&img, path.c_str(), 0, px.data(), 0, nullptr));
+}
+
+void write_bytes(const std::string& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+template <class F>
+void expect_data_error(F&& f, const std::string& says) {
+  try {
+    f();
+    FAIL() << "expected a DataError saying: " << says;
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find(says), std::string::npos) << "the error says: " << e.what();
+  }
+}
+
+TEST_F(Fixture, LoadsAFolderOfJpegAndPngSortedWithLabels) {
+  write_jpeg(path("3_IMG_2.jpg"), 64, 64);
+  write_png(path("0_IMG_9.png"), 64, 64);
+  write_jpeg(path("5_IMG_1.jpg"), 64, 64);
+  write_bytes(path(".DS_Store"), "ignored");
+  const cnngen::Dataset d = cnngen::load_image_folder(dir.string(), 64, 64, 6);
+  ASSERT_EQ(d.n, 3);
+  EXPECT_EQ(d.y, (std::vector<int>{0, 3, 5}));
+  const std::vector<uint8_t> px = gradient_pixels(64, 64);  // PNG is lossless: exact after 1/255
+  for (size_t i = 0; i < px.size(); ++i) ASSERT_FLOAT_EQ(d.x[i], px[i] / 255.0f) << i;
+}
+
+TEST_F(Fixture, MissingFolder) {
+  expect_data_error([&] { cnngen::load_image_folder(path("nope"), 64, 64, 6); }, path("nope") + ": no such folder");
+}
+
+TEST_F(Fixture, EmptyFolder) {
+  expect_data_error([&] { cnngen::load_image_folder(dir.string(), 64, 64, 6); }, "no images");
+}
+
+TEST_F(Fixture, CorruptJpeg) {
+  std::string bytes = "\xFF\xD8\xFF\xE0";
+  bytes += std::string(400, '\x17');
+  write_bytes(path("1_IMG_1.jpg"), bytes);
+  expect_data_error([&] { cnngen::load_image_folder(dir.string(), 64, 64, 6); }, path("1_IMG_1.jpg") + ": corrupt or truncated JPEG");
+}
+
+TEST_F(Fixture, TruncatedJpeg) {
+  write_jpeg(path("full.jpg"), 64, 64);
+  const std::string bytes = read_bytes(path("full.jpg"));
+  fs::remove(path("full.jpg"));
+  write_bytes(path("2_IMG_1.jpg"), bytes.substr(0, bytes.size() / 2));
+  expect_data_error([&] { cnngen::load_image_folder(dir.string(), 64, 64, 6); }, path("2_IMG_1.jpg") + ": corrupt or truncated JPEG");
+}
+
+TEST_F(Fixture, TruncatedPng) {
+  write_png(path("full.png"), 64, 64);
+  const std::string bytes = read_bytes(path("full.png"));
+  fs::remove(path("full.png"));
+  write_bytes(path("2_IMG_1.png"), bytes.substr(0, bytes.size() / 2));
+  expect_data_error([&] { cnngen::load_image_folder(dir.string(), 64, 64, 6); }, path("2_IMG_1.png") + ": corrupt or truncated PNG");
+}
+
+TEST_F(Fixture, WrongSizeImage) {
+  write_jpeg(path("4_IMG_1.jpg"), 32, 48);
+  expect_data_error([&] { cnngen::load_image_folder(dir.string(), 64, 64, 6); }, "image is 32x48, expected 64x64");
+}
+
+TEST_F(Fixture, LabelOutOfRange) {
+  write_jpeg(path("7_IMG_1.jpg"), 64, 64);
+  expect_data_error([&] { cnngen::load_image_folder(dir.string(), 64, 64, 6); }, path("7_IMG_1.jpg") + ": label 7 is out of range (0..5)");
+}
+
+TEST_F(Fixture, NameWithoutLabel) {
+  write_jpeg(path("cat.jpg"), 64, 64);
+  expect_data_error([&] { cnngen::load_image_folder(dir.string(), 64, 64, 6); }, "name does not start with a label");
+}
+
+TEST_F(Fixture, NotAnImage) {
+  write_bytes(path("0_IMG_1.jpg"), "hello, not a picture");
+  expect_data_error([&] { cnngen::load_image_folder(dir.string(), 64, 64, 6); }, ": not a JPEG or PNG image");
+  write_bytes(path("0_IMG_1.jpg"), "");
+  expect_data_error([&] { cnngen::read_image(path("0_IMG_1.jpg")); }, "(empty file)");
+}
+
+TEST_F(Fixture, ResizesNearestAsKerasLoadImg) {
+  write_png(path("big.png"), 128, 96);
+  const cnngen::Image img = cnngen::read_image(path("big.png"));
+  const std::vector<float> x = cnngen::to_input(img, 64, 64);
+  // Output pixel (y, x) samples source (y * 96 / 64, x * 128 / 64).
+  for (int y : {0, 17, 63})
+    for (int xx : {0, 30, 63})
+      for (int c = 0; c < 3; ++c)
+        EXPECT_FLOAT_EQ(x[(size_t(y) * 64 + xx) * 3 + c], img.rgb[(size_t(y * 96 / 64) * 128 + xx * 2) * 3 + c] / 255.0f);
+}
+
+// The course's layout, with what to leave out or change.
+void write_h5(const std::string& path, int n, bool with_x, bool with_classes, int height, long long bad_label) {
+  hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  const auto put = [&](const char* name, hid_t type, std::vector<hsize_t> dims, const void* data) {
+    hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+    hid_t d = H5Dcreate2(f, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+    H5Dclose(d);
+    H5Sclose(space);
+  };
+  std::vector<uint8_t> x(size_t(n) * height * 64 * 3, 51);
+  std::vector<long long> y(n);
+  for (int i = 0; i < n; ++i) y[i] = i % 6;
+  if (bad_label >= 0) y[n - 1] = bad_label;
+  std::vector<long long> classes{0, 1, 2, 3, 4, 5};
+  if (with_x) put("test_set_x", H5T_NATIVE_UINT8, {hsize_t(n), hsize_t(height), 64, 3}, x.data());
+  put("test_set_y", H5T_NATIVE_LLONG, {hsize_t(n)}, y.data());
+  if (with_classes) put("list_classes", H5T_NATIVE_LLONG, {6}, classes.data());
+  H5Fclose(f);
+}
+
+TEST_F(Fixture, LoadsTheCoursesHdf5Layout) {
+  write_h5(path("t.h5"), 7, true, true, 64, -1);
+  const cnngen::Dataset d = cnngen::load_h5(path("t.h5"), "test_set", 64, 64, 6);
+  ASSERT_EQ(d.n, 7);
+  EXPECT_EQ(d.y, (std::vector<int>{0, 1, 2, 3, 4, 5, 0}));
+  EXPECT_FLOAT_EQ(d.x[123], 51 / 255.0f);
+}
+
+TEST_F(Fixture, Hdf5Errors) {
+  expect_data_error([&] { cnngen::load_h5(path("none.h5"), "test_set", 64, 64, 6); }, "none.h5: no such file");
+  write_bytes(path("text.h5"), "not hdf5 at all");
+  expect_data_error([&] { cnngen::load_h5(path("text.h5"), "test_set", 64, 64, 6); }, "text.h5: not an HDF5 file");
+  write_h5(path("nox.h5"), 3, false, true, 64, -1);
+  expect_data_error([&] { cnngen::load_h5(path("nox.h5"), "test_set", 64, 64, 6); }, "nox.h5: has no dataset 'test_set_x'");
+  write_h5(path("noclasses.h5"), 3, true, false, 64, -1);
+  expect_data_error([&] { cnngen::load_h5(path("noclasses.h5"), "test_set", 64, 64, 6); }, "has no dataset 'list_classes'");
+  write_h5(path("small.h5"), 3, true, true, 32, -1);
+  expect_data_error([&] { cnngen::load_h5(path("small.h5"), "test_set", 64, 64, 6); },
+                    "test_set_x has shape (3, 32, 64, 3), expected (N, 64, 64, 3)");
+  write_h5(path("label.h5"), 3, true, true, 64, 9);
+  expect_data_error([&] { cnngen::load_h5(path("label.h5"), "test_set", 64, 64, 6); }, "test_set_y[2] = 9 is out of range (0..5)");
+  expect_data_error([&] { cnngen::load_h5(path("label.h5"), "train_set", 64, 64, 6); }, "has no dataset 'train_set_x'");
+}
+
+// The real SIGNS data beside the repository: the course's split and the two layouts agree.
+TEST(SignsData, FolderAndHdf5AgreeOnTheTestSet) {
+  const std::string root = cnngen::default_data_dir();
+  const std::string h5 = (fs::path(root).parent_path() / "signs-h5" / "test_signs.h5").string();
+  if (!fs::exists(root) || !fs::exists(h5)) GTEST_SKIP() << "SIGNS not found at " << root;
+  const cnngen::Dataset folder = cnngen::load_image_folder((fs::path(root) / "test").string(), 64, 64, 6);
+  const cnngen::Dataset file = cnngen::load_h5(h5, "test_set", 64, 64, 6);
+  EXPECT_EQ(folder.n, 120);
+  EXPECT_EQ(file.n, 120);
+  std::vector<int> a(6), b(6);
+  for (int y : folder.y) ++a[y];
+  for (int y : file.y) ++b[y];
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(cnngen::load_image_folder((fs::path(root) / "train").string(), 64, 64, 6).n, 1080);
+}
+
+}  // namespace
