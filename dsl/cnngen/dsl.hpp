@@ -1,5 +1,6 @@
 // The cnngen model-writing DSL: include this, `using namespace cnngen::layers;`, write a model.
 #pragma once
+#include "blocks.hpp"
 #include "graph.hpp"
 #include "layers.hpp"
 #include "model.hpp"

@@ -1,7 +1,8 @@
 // The command line every model program shares (build/bin/<model>):
 //   <model> summary
 //   <model> train    [--data DIR] [--epochs N] [--batch-size N] [--lr X] [--seed N] [--threads N]
-//                    [--checkpoint FILE] [--resume]
+//                    [--checkpoint FILE] [--resume] [--augment on|off] [--lr-schedule constant|cosine]
+//                    [--bn-estimate on|off]
 //   <model> evaluate [--data DIR|FILE.h5] [--checkpoint FILE] [--threads N]
 //   <model> predict  IMAGE... [--checkpoint FILE] [--threads N]
 #pragma once
@@ -24,6 +25,8 @@ struct Program {
   std::string task;           // one line on what the data task is, for --help
   int epochs = 10, batch_size = 32;
   double learning_rate = 1e-3;
+  // The training method's defaults (FitOptions): what reaches the model's accuracy on its data.
+  bool augment = false, cosine_decay = false, estimate_batch_norm = false;
 };
 
 int run_program(int argc, char** argv, const Program& program);

@@ -67,23 +67,43 @@ class Network {
   void backward(const Buffer& d_logits, bool input_gradient = false);
   Buffer input_gradient() const;
 
+  // With profiling on (or CNNGEN_PROFILE set in the environment), the time spent in each kernel.
+  struct KernelTime {
+    std::string kernel;
+    int64_t calls = 0;
+    double seconds = 0;
+  };
+  void set_profiling(bool on) { profiling_ = on; }
+  std::vector<KernelTime> profile() const;
+
+  // Precise BatchNorm statistics: between begin and end, forward(training) sets each layer's moving
+  // statistics to the plain average of the batch statistics it sees, instead of Keras's momentum
+  // average, which lags behind weights that are still moving (see Model::estimate_batch_norm).
+  void begin_batch_norm_estimate() { bn_estimate_batches_ = 0, bn_estimating_ = true; }
+  void end_batch_norm_estimate() { bn_estimating_ = false; }
+
   // The activation applied to the logits to get probabilities (sigmoid, softmax or linear).
   Act head_activation() const { return head_act_; }
   int classes() const { return graph_.output_shape().c; }
 
  private:
+  struct KernelRef {  // a generated kernel and its index in the profile
+    KernelFn fn = nullptr;
+    int id = -1;
+    explicit operator bool() const { return fn != nullptr; }
+  };
   struct Slot {  // what one node holds for the current batch
     Buffer out, pre, grad, d_pre, mean, var, scratch;
-    KernelFn fwd = nullptr, fwd_infer = nullptr, bwd_data = nullptr, bwd_weights = nullptr;
-    KernelFn act_fwd = nullptr, act_bwd = nullptr;
+    KernelRef fwd, fwd_infer, bwd_data, bwd_weights, act_fwd, act_bwd;
     int w = -1, b = -1, gamma = -1, beta = -1, moving_mean = -1, moving_var = -1;
     std::vector<int> consumers;
     bool grad_written = false;
+    bool needs_grad = false;  // some node at or before this one has trainable parameters
   };
 
-  KernelFn need(const Node& node, Kernel kind) const;
+  KernelRef need(const Node& node, Kernel kind);
   void allocate(int n);
-  void run(KernelFn fn, const char* what, const Node& node, std::vector<void*> args) const;
+  void run(KernelRef k, const char* what, const Node& node, std::vector<void*> args);
   // Has `write` produce a contribution to node i's gradient: straight into it if it is the first this
   // pass, else into scratch and added (a node read by several layers, as a residual shortcut is).
   template <class Write>
@@ -99,6 +119,10 @@ class Network {
   int head_logits_node_ = -1;
   int capacity_ = 0, batch_ = 0;
   Buffer logits_;
+  bool profiling_ = false;
+  bool bn_estimating_ = false;
+  int bn_estimate_batches_ = 0;
+  std::vector<KernelTime> times_;  // indexed by KernelRef::id
 };
 
 // Views of one batch of a node's tensor: an image (c, w, h, n) or a matrix (k, n).

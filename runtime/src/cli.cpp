@@ -18,6 +18,8 @@ namespace cnngen {
 
 namespace {
 
+void print_profile(Model& model);
+
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -29,7 +31,8 @@ struct Args {
   bool resume = false;
 };
 
-const char* const kValueOptions[] = {"--data", "--epochs", "--batch-size", "--lr", "--seed", "--threads", "--checkpoint"};
+const char* const kValueOptions[] = {"--data", "--epochs", "--batch-size", "--lr", "--seed", "--threads", "--checkpoint",
+                                     "--augment", "--lr-schedule", "--bn-estimate"};
 
 Args parse(int argc, char** argv) {
   Args a;
@@ -77,10 +80,22 @@ double double_option(const Args& a, const std::string& name, double fallback) {
   throw UsageError(name + " takes a positive number, not '" + it->second + "'");
 }
 
+// --NAME on|off (or, for --lr-schedule, cosine|constant).
+bool switch_option(const Args& a, const std::string& name, bool fallback, const char* on = "on", const char* off = "off") {
+  auto it = a.options.find(name);
+  if (it == a.options.end()) return fallback;
+  if (it->second == on) return true;
+  if (it->second == off) return false;
+  throw UsageError(name + " takes " + on + " or " + off + ", not '" + it->second + "'");
+}
+
+const char* on_off(bool v) { return v ? "on" : "off"; }
+
 void usage(const Program& p, std::ostream& out) {
   out << "usage: " << p.name << " summary\n"
       << "       " << p.name << " train    [--data DIR] [--epochs N] [--batch-size N] [--lr X] [--seed N] [--threads N]\n"
-      << "                         [--checkpoint FILE] [--resume]\n"
+      << "                         [--checkpoint FILE] [--resume] [--augment on|off]\n"
+      << "                         [--lr-schedule constant|cosine] [--bn-estimate on|off]\n"
       << "       " << p.name << " evaluate [--data DIR|FILE.h5] [--checkpoint FILE] [--threads N]\n"
       << "       " << p.name << " predict  IMAGE... [--checkpoint FILE] [--threads N]\n\n"
       << "Model " << p.graph.name << ". " << p.task << "\n"
@@ -89,7 +104,10 @@ void usage(const Program& p, std::ostream& out) {
       << "--checkpoint: written after every epoch of train, read by evaluate and predict (default " << p.name
       << ".ckpt).\n"
       << "Defaults: --epochs " << p.epochs << " --batch-size " << p.batch_size << " --lr " << p.learning_rate
-      << " --seed 0 --threads " << std::thread::hardware_concurrency() << "\n";
+      << " --seed 0 --threads " << std::thread::hardware_concurrency() << " --augment " << on_off(p.augment)
+      << " --lr-schedule " << (p.cosine_decay ? "cosine" : "constant") << " --bn-estimate " << on_off(p.estimate_batch_norm)
+      << "\n--augment: random mirror and shifts of up to 4 pixels; --lr-schedule cosine: decay to 0 over the\n"
+      << "training; --bn-estimate: BatchNorm statistics re-estimated on the training set before each evaluation.\n";
 }
 
 std::string data_dir(const Args& a) {
@@ -132,6 +150,10 @@ int train(const Program& p, const Args& a) {
   const std::string ckpt = checkpoint_path(p, a);
   FitOptions fit{.epochs = int_option(a, "--epochs", p.epochs, 1), .batch_size = int_option(a, "--batch-size", p.batch_size, 1),
                  .validation = &test, .seed = seed};
+  fit.mirror = switch_option(a, "--augment", p.augment);
+  fit.shift = fit.mirror ? 4 : 0;
+  fit.cosine_decay = switch_option(a, "--lr-schedule", p.cosine_decay, "cosine", "constant");
+  fit.estimate_batch_norm = switch_option(a, "--bn-estimate", p.estimate_batch_norm);
   if (a.resume) {
     fit.initial_epoch = load_checkpoint(ckpt, model.network(), model.optimizer()).epochs_done;
     std::cout << "Resuming from " << ckpt << " after epoch " << fit.initial_epoch << std::endl;
@@ -139,6 +161,7 @@ int train(const Program& p, const Args& a) {
   fit.on_epoch_end = [&](const EpochLogs& logs) { save_checkpoint(ckpt, model.network(), model.optimizer(), {logs.epoch}); };
   model.fit(train, fit);
   print_evaluation(model.evaluate(test, fit.batch_size));
+  print_profile(model);
   return 0;
 }
 
@@ -175,6 +198,20 @@ std::string default_data_dir() {
   return "../shared/datasets/signs";
 #endif
 }
+
+namespace {
+
+// CNNGEN_PROFILE=1: where the time went, kernel by kernel, at the end of the command.
+void print_profile(Model& model) {
+  if (!std::getenv("CNNGEN_PROFILE")) return;
+  double total = 0;
+  for (const auto& t : model.network().profile()) total += t.seconds;
+  std::fprintf(stderr, "%-52s %8s %10s %6s\n", "kernel", "calls", "seconds", "share");
+  for (const auto& t : model.network().profile())
+    if (t.calls) std::fprintf(stderr, "%-52s %8lld %10.3f %5.1f%%\n", t.kernel.c_str(), (long long)t.calls, t.seconds, 100 * t.seconds / total);
+}
+
+}  // namespace
 
 int run_program(int argc, char** argv, const Program& p) {
   try {

@@ -1,6 +1,7 @@
 #include <cnngen/model.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <iostream>
 #include <numeric>
@@ -14,6 +15,7 @@ namespace cnngen {
 
 void Model::compile(std::unique_ptr<Optimizer> optimizer, LossKind loss) {
   optimizer_ = std::move(optimizer);
+  base_learning_rate_ = optimizer_->learning_rate;
   loss_ = loss;
   if (loss == LossKind::binary_crossentropy && net_.classes() != 1)
     throw std::invalid_argument("binary_crossentropy needs a model with one output unit; " +
@@ -39,6 +41,44 @@ LossResult Model::train_on_batch(const float* x, std::span<const int> labels, in
   return r;
 }
 
+namespace {
+
+// Copies sample `src` of d into `dst`, mirrored and shifted as drawn for (seed, epoch, sample).
+void augmented_copy(const Dataset& d, int src, const FitOptions& o, int epoch, float* dst) {
+  const int64_t size = d.sample_size();
+  const float* in = d.sample(src);
+  if (!o.mirror && o.shift == 0) {
+    std::memcpy(dst, in, sizeof(float) * size);
+    return;
+  }
+  std::mt19937_64 rng((o.seed * 1000003ull + static_cast<uint64_t>(epoch)) * 2654435761ull + static_cast<uint64_t>(src));
+  const bool flip = o.mirror && (rng() & 1);
+  const int span = 2 * o.shift + 1;
+  const int dy = o.shift ? static_cast<int>(rng() % span) - o.shift : 0, dx = o.shift ? static_cast<int>(rng() % span) - o.shift : 0;
+  for (int y = 0; y < d.h; ++y)
+    for (int x = 0; x < d.w; ++x) {
+      const int sy = y + dy, sx0 = x + dx, sx = flip ? d.w - 1 - sx0 : sx0;
+      float* out = dst + (int64_t(y) * d.w + x) * d.c;
+      if (sy < 0 || sy >= d.h || sx0 < 0 || sx0 >= d.w) std::fill(out, out + d.c, 0.0f);
+      else std::memcpy(out, in + (int64_t(sy) * d.w + sx) * d.c, sizeof(float) * d.c);
+    }
+}
+
+}  // namespace
+
+void Model::estimate_batch_norm(const Dataset& data, int batch_size) {
+  check_data(data, "batch-norm estimation");
+  net_.begin_batch_norm_estimate();
+  try {
+    for (int first = 0; first < data.n; first += batch_size)
+      net_.forward(data.sample(first), std::min(batch_size, data.n - first), true);
+  } catch (...) {
+    net_.end_batch_norm_estimate();
+    throw;
+  }
+  net_.end_batch_norm_estimate();
+}
+
 History Model::fit(const Dataset& train, const FitOptions& o) {
   if (!optimizer_) throw std::logic_error("fit: compile the model first");
   if (o.batch_size <= 0) throw std::invalid_argument("fit: batch size must be positive");
@@ -47,6 +87,7 @@ History Model::fit(const Dataset& train, const FitOptions& o) {
   History history;
   std::vector<int> order(train.n), batch_y;
   const int64_t sample = train.sample_size();
+  const int64_t total_steps = int64_t(o.epochs) * ((train.n + o.batch_size - 1) / o.batch_size);
   for (int epoch = o.initial_epoch; epoch < o.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     std::iota(order.begin(), order.end(), 0);
@@ -63,15 +104,19 @@ History Model::fit(const Dataset& train, const FitOptions& o) {
       batch_x_.resize(static_cast<size_t>(n) * sample);
       batch_y.resize(n);
       for (int i = 0; i < n; ++i) {
-        std::memcpy(batch_x_.data() + i * sample, train.sample(order[first + i]), sizeof(float) * sample);
+        augmented_copy(train, order[first + i], o, epoch, batch_x_.data() + i * sample);
         batch_y[i] = train.y[order[first + i]];
       }
+      if (o.cosine_decay)
+        optimizer_->learning_rate =
+            base_learning_rate_ * 0.5 * (1 + std::cos(M_PI * double(optimizer_->iterations) / double(total_steps)));
       const LossResult r = train_on_batch(batch_x_.data(), batch_y, n);
       loss_sum += r.loss * n, correct += r.correct, seen += n;
       if (o.verbose) bar.update(seen, {{"loss", loss_sum / seen}, {"acc", double(correct) / seen}});
     }
     EpochLogs logs{.epoch = epoch + 1, .loss = loss_sum / seen, .acc = double(correct) / seen};
     Metrics shown{{"loss", logs.loss}, {"acc", logs.acc}};
+    if (o.estimate_batch_norm) estimate_batch_norm(train, o.batch_size);
     if (o.validation) {
       const Evaluation v = evaluate(*o.validation, o.batch_size, false);
       logs.val_loss = v.loss, logs.val_acc = v.accuracy;

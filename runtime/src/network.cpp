@@ -2,7 +2,10 @@
 
 #include <HalideRuntime.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <random>
@@ -55,6 +58,7 @@ Buffer flat_view(const Buffer& b) {
 
 Network::Network(GraphView graph, const KernelTable& kernels) : graph_(graph), kernels_(kernels) {
   halide_set_error_handler(capture_halide_error);
+  profiling_ = std::getenv("CNNGEN_PROFILE") != nullptr;
   const int count = static_cast<int>(graph_.nodes.size());
   if (count == 0 || graph_.nodes[0].op != Op::input)
     throw std::invalid_argument("model " + std::string(graph_.name) + " does not start with an Input layer");
@@ -105,20 +109,35 @@ Network::Network(GraphView graph, const KernelTable& kernels) : graph_(graph), k
       case Op::add: s.fwd = need(n, Kernel::add_fwd); break;
     }
   }
+  // Gradients flow back only as far as parameters: the stem's padding of the input needs none.
+  for (int i = 0; i < count; ++i) {
+    const Node& n = graph_.nodes[i];
+    Slot& s = slots_[i];
+    s.needs_grad = s.w >= 0 || s.gamma >= 0 || (n.in0 >= 0 && slots_[n.in0].needs_grad) ||
+                   (n.in1 >= 0 && slots_[n.in1].needs_grad);
+  }
   const Node& out = graph_.nodes[graph_.output];
   if (is_fused_head(graph_, graph_.output)) head_act_ = out.act;
   head_logits_node_ = out.op == Op::activation && is_fused_head(graph_, graph_.output) ? out.in0 : graph_.output;
   initialize(0);
 }
 
-KernelFn Network::need(const Node& node, Kernel kind) const {
+Network::KernelRef Network::need(const Node& node, Kernel kind) {
   const std::string name = kernel_for(node, kind).name();
   KernelFn fn = kernels_.find(name);
   if (!fn)
     throw std::invalid_argument("layer " + std::string(node.name.view()) + ": the generated library '" +
                                 kernels_.library + "' has no kernel " + name +
                                 " (was it generated for another model?)");
-  return fn;
+  auto it = std::find_if(times_.begin(), times_.end(), [&](const KernelTime& t) { return t.kernel == name; });
+  if (it == times_.end()) it = times_.insert(times_.end(), KernelTime{name});
+  return {fn, static_cast<int>(it - times_.begin())};
+}
+
+std::vector<Network::KernelTime> Network::profile() const {
+  std::vector<KernelTime> t = times_;
+  std::sort(t.begin(), t.end(), [](const KernelTime& a, const KernelTime& b) { return a.seconds > b.seconds; });
+  return t;
 }
 
 void Network::initialize(uint64_t seed) {
@@ -170,15 +189,21 @@ void Network::allocate(int n) {
   }
 }
 
-void Network::run(KernelFn fn, const char* what, const Node& node, std::vector<void*> args) const {
-  if (fn(args.data()) != 0)
+void Network::run(KernelRef k, const char* what, const Node& node, std::vector<void*> args) {
+  const auto start = profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+  if (k.fn(args.data()) != 0)
     throw std::runtime_error("layer " + std::string(node.name.view()) + ": " + what + " kernel failed: " + take_halide_error());
+  if (profiling_) {
+    times_[k.id].calls++;
+    times_[k.id].seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
 }
 
 const Buffer& Network::forward(const float* x, int n, bool training) {
   if (n <= 0) throw std::invalid_argument("forward: batch size must be positive");
   allocate(n);
   std::memcpy(slots_[0].out.data(), x, sizeof(float) * static_cast<size_t>(graph_.input_shape().size()) * n);
+  if (training && bn_estimating_) ++bn_estimate_batches_;
   for (int i = 1; i < static_cast<int>(slots_.size()); ++i) {
     const Node& node = graph_.nodes[i];
     Slot& s = slots_[i];
@@ -209,12 +234,14 @@ const Buffer& Network::forward(const float* x, int n, bool training) {
           run(s.fwd, "forward", node, {in.raw_buffer(), gamma.raw_buffer(), beta.raw_buffer(), &eps, out.raw_buffer(),
                                         s.mean.raw_buffer(), s.var.raw_buffer()});
           // Moving statistics as Keras: m = momentum m + (1 - momentum) batch; the variance unbiased
-          // (M / (M - 1)), as TensorFlow's fused batch norm and PyTorch keep it.
+          // (M / (M - 1)), as TensorFlow's fused batch norm and PyTorch keep it. While estimating,
+          // the weight of batch k is 1/k instead: the running mean of all batches seen.
           const double count = double(node.in.h) * node.in.w * n;
           const float unbias = count > 1 ? static_cast<float>(count / (count - 1)) : 1.0f;
+          const float keep = bn_estimating_ ? 1.0f - 1.0f / bn_estimate_batches_ : node.momentum;
           for (int c = 0; c < node.in.c; ++c) {
-            mm(c) = node.momentum * mm(c) + (1 - node.momentum) * s.mean(c);
-            mv(c) = node.momentum * mv(c) + (1 - node.momentum) * s.var(c) * unbias;
+            mm(c) = keep * mm(c) + (1 - keep) * s.mean(c);
+            mv(c) = keep * mv(c) + (1 - keep) * s.var(c) * unbias;
           }
         } else {
           run(s.fwd_infer, "forward", node, {in.raw_buffer(), gamma.raw_buffer(), beta.raw_buffer(), mm.raw_buffer(),
@@ -278,7 +305,7 @@ void Network::backward(const Buffer& d_logits, bool input_gradient) {
     const Node& node = graph_.nodes[i];
     Buffer g = batch_view(s.grad, n), in = batch_view(slots_[node.in0].out, n), out = batch_view(s.out, n);
     // The network's input needs no gradient to train: skip that pass unless asked for.
-    const bool to_input = node.in0 > 0 || input_gradient;
+    const bool to_input = slots_[node.in0].needs_grad || input_gradient;
     switch (node.op) {
       case Op::input: break;
       case Op::zero_padding2d: case Op::avg_pool2d:
@@ -338,8 +365,8 @@ void Network::backward(const Buffer& d_logits, bool input_gradient) {
         if (to_input) accumulate(node.in0, g);  // same memory order: a copy is the reshape
         break;
       case Op::add:
-        accumulate(node.in0, g);
-        accumulate(node.in1, g);
+        if (slots_[node.in0].needs_grad || input_gradient) accumulate(node.in0, g);
+        if (slots_[node.in1].needs_grad || input_gradient) accumulate(node.in1, g);
         break;
     }
   }

@@ -1,5 +1,6 @@
 #include <cnngen/summary.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,37 @@ std::string row(const std::vector<std::string>& fields, const std::vector<int>& 
   return line + "\n";
 }
 
+// Keras lists a graph's layers by depth (the longest path to the output, deepest first), and
+// layers of equal depth in the order a depth-first walk from the output, first inputs first,
+// discovers them. That is why the course prints res2a_branch2c, res2a_branch1, bn2a_branch2c.
+std::vector<int> keras_order(const GraphView& g) {
+  const int count = static_cast<int>(g.nodes.size());
+  std::vector<int> depth(count, -1), discovered(count, -1);
+  depth[g.output] = 0;
+  for (int i = g.output; i >= 0; --i) {
+    if (depth[i] < 0) continue;
+    for (int in : {g.nodes[i].in0, g.nodes[i].in1})
+      if (in >= 0) depth[in] = std::max(depth[in], depth[i] + 1);
+  }
+  int next = 0;
+  std::vector<int> stack{g.output};
+  while (!stack.empty()) {
+    const int i = stack.back();
+    stack.pop_back();
+    if (discovered[i] >= 0) continue;
+    discovered[i] = next++;
+    for (int in : {g.nodes[i].in1, g.nodes[i].in0})  // pushed in reverse: in0 is walked first
+      if (in >= 0 && discovered[in] < 0) stack.push_back(in);
+  }
+  std::vector<int> order;
+  for (int i = 0; i < count; ++i)
+    if (depth[i] >= 0) order.push_back(i);
+  std::sort(order.begin(), order.end(), [&](int a, int b) {
+    return depth[a] != depth[b] ? depth[a] > depth[b] : discovered[a] < discovered[b];
+  });
+  return order;
+}
+
 }  // namespace
 
 std::string summary(const GraphView& g) {
@@ -51,8 +83,11 @@ std::string summary(const GraphView& g) {
   if (!chain) header.push_back("Connected to");
 
   std::string s = std::string(length, '_') + "\n" + row(header, positions) + std::string(length, '=') + "\n";
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    const Node& n = g.nodes[i];
+  std::vector<int> order(g.nodes.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  if (!chain) order = keras_order(g);
+  for (size_t k = 0; k < order.size(); ++k) {
+    const Node& n = g.nodes[order[k]];
     std::vector<std::string> fields{std::string(n.name.view()) + " (" + std::string(keras_type(n.op)) + ")",
                                     shape_text(n.out), std::to_string(n.params())};
     std::vector<std::string> inputs;
@@ -60,8 +95,8 @@ std::string summary(const GraphView& g) {
       if (in >= 0) inputs.push_back(std::string(g.nodes[in].name.view()) + "[0][0]");
     if (!chain) fields.push_back(inputs.empty() ? "" : inputs[0]);
     s += row(fields, positions);
-    for (size_t k = 1; !chain && k < inputs.size(); ++k) s += row({"", "", "", inputs[k]}, positions);
-    s += std::string(length, i + 1 == g.nodes.size() ? '=' : '_') + "\n";
+    for (size_t j = 1; !chain && j < inputs.size(); ++j) s += row({"", "", "", inputs[j]}, positions);
+    s += std::string(length, k + 1 == order.size() ? '=' : '_') + "\n";
   }
   long long total = 0, trainable = 0;
   for (const Node& n : g.nodes) total += n.params(), trainable += n.trainable_params();

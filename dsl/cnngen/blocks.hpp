@@ -1,0 +1,64 @@
+// The course's ResNet blocks, as reusable DSL functions of a functional model's builder. They
+// produce the course's layer names: stage 2, block 'a' gives res2a_branch2a, bn2a_branch2a, ...,
+// res2a_branch1 and bn2a_branch1 (the shortcut of a convolutional block).
+#pragma once
+#include "graph.hpp"
+
+namespace cnngen {
+
+struct Filters {
+  int f1, f2, f3;
+};
+
+namespace detail {
+
+// "res2a_branch2a" from ("res", 2, 'a', "2a").
+constexpr Name block_name(std::string_view base, int stage, char block, std::string_view branch) {
+  Name n;
+  n += base;
+  n += stage;
+  n += block;
+  n += "_branch";
+  n += branch;
+  return n;
+}
+
+// CONV -> BN (-> RELU) of one branch step.
+template <class G>
+constexpr Tensor conv_bn(G& g, Tensor x, int filters, int kernel, int stride, Padding padding, int stage, char block,
+                         std::string_view branch, bool relu) {
+  x = g(layers::Conv2D{.filters = filters, .kernel_size = kernel, .strides = stride, .padding = padding,
+                       .name = block_name("res", stage, block, branch)}, x);
+  x = g(layers::BatchNormalization{.axis = 3, .name = block_name("bn", stage, block, branch)}, x);
+  if (relu) x = g(layers::Activation{Act::relu}, x);
+  return x;
+}
+
+}  // namespace detail
+
+// identity_block(X, f, filters, stage, block): the shortcut is the input itself, so the block's
+// output has the input's shape (F3 must equal the input channels; Add checks it).
+template <class G>
+constexpr Tensor identity_block(G& g, Tensor x, int f, Filters filters, int stage, char block) {
+  const Tensor shortcut = x;
+  x = detail::conv_bn(g, x, filters.f1, 1, 1, Padding::valid, stage, block, "2a", true);
+  x = detail::conv_bn(g, x, filters.f2, f, 1, Padding::same, stage, block, "2b", true);
+  x = detail::conv_bn(g, x, filters.f3, 1, 1, Padding::valid, stage, block, "2c", false);
+  x = g(layers::Add{}, x, shortcut);
+  return g(layers::Activation{Act::relu}, x);
+}
+
+// convolutional_block(X, f, filters, stage, block, s): the stride s sits on the main path's first
+// 1x1 convolution and on the shortcut's 1x1 convolution, as the course writes it.
+template <class G>
+constexpr Tensor convolutional_block(G& g, Tensor x, int f, Filters filters, int stage, char block, int s = 2) {
+  Tensor shortcut = x;
+  x = detail::conv_bn(g, x, filters.f1, 1, s, Padding::valid, stage, block, "2a", true);
+  x = detail::conv_bn(g, x, filters.f2, f, 1, Padding::same, stage, block, "2b", true);
+  x = detail::conv_bn(g, x, filters.f3, 1, 1, Padding::valid, stage, block, "2c", false);
+  shortcut = detail::conv_bn(g, shortcut, filters.f3, 1, s, Padding::valid, stage, block, "1", false);
+  x = g(layers::Add{}, x, shortcut);
+  return g(layers::Activation{Act::relu}, x);
+}
+
+}  // namespace cnngen

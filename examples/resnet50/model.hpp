@@ -1,0 +1,70 @@
+// The course's ResNet50 for 64x64x3 SIGNS images and 6 classes:
+//   CONV2D -> BATCHNORM -> RELU -> MAXPOOL -> CONVBLOCK -> IDBLOCK*2 -> CONVBLOCK -> IDBLOCK*3
+//   -> CONVBLOCK -> IDBLOCK*5 -> CONVBLOCK -> IDBLOCK*2 -> AVGPOOL -> TOPLAYER
+#pragma once
+#include <cnngen/dsl.hpp>
+
+namespace resnet50 {
+
+using namespace cnngen::layers;
+using cnngen::convolutional_block;
+using cnngen::identity_block;
+
+inline constexpr auto model = cnngen::functional<"ResNet50", [](auto& g) {
+  auto x = g.input(Input{64, 64, 3});
+  x = g(ZeroPadding2D{3}, x);
+
+  // Stage 1
+  x = g(Conv2D{.filters = 64, .kernel_size = 7, .strides = 2, .name = "conv1"}, x);
+  x = g(BatchNormalization{.axis = 3, .name = "bn_conv1"}, x);
+  x = g(Activation{relu}, x);
+  x = g(MaxPooling2D{.pool_size = 3, .strides = 2}, x);
+
+  // Stage 2
+  x = convolutional_block(g, x, 3, {64, 64, 256}, 2, 'a', 1);
+  x = identity_block(g, x, 3, {64, 64, 256}, 2, 'b');
+  x = identity_block(g, x, 3, {64, 64, 256}, 2, 'c');
+
+  // Stage 3
+  x = convolutional_block(g, x, 3, {128, 128, 512}, 3, 'a', 2);
+  x = identity_block(g, x, 3, {128, 128, 512}, 3, 'b');
+  x = identity_block(g, x, 3, {128, 128, 512}, 3, 'c');
+  x = identity_block(g, x, 3, {128, 128, 512}, 3, 'd');
+
+  // Stage 4
+  x = convolutional_block(g, x, 3, {256, 256, 1024}, 4, 'a', 2);
+  x = identity_block(g, x, 3, {256, 256, 1024}, 4, 'b');
+  x = identity_block(g, x, 3, {256, 256, 1024}, 4, 'c');
+  x = identity_block(g, x, 3, {256, 256, 1024}, 4, 'd');
+  x = identity_block(g, x, 3, {256, 256, 1024}, 4, 'e');
+  x = identity_block(g, x, 3, {256, 256, 1024}, 4, 'f');
+
+  // Stage 5
+  x = convolutional_block(g, x, 3, {512, 512, 2048}, 5, 'a', 2);
+  x = identity_block(g, x, 3, {512, 512, 2048}, 5, 'b');
+  x = identity_block(g, x, 3, {512, 512, 2048}, 5, 'c');
+
+  x = g(AveragePooling2D{.pool_size = 2, .strides = 2}, x);
+  x = g(Flatten{}, x);
+  return g(Dense{.units = 6, .activation = softmax, .name = "fc6"}, x);
+}>();
+
+// The course's model.summary(), checked whenever this header compiles.
+static_assert(model.total_params() == 23'600'006);
+static_assert(model.trainable_params() == 23'546'886);
+static_assert(model.non_trainable_params() == 53'120);
+
+constexpr cnngen::Shape shape_of(std::string_view layer) {
+  for (const auto& n : model.view())
+    if (n.name.view() == layer) return n.out;
+  return {};
+}
+static_assert(shape_of("conv1") == cnngen::Shape::image(32, 32, 64));
+static_assert(shape_of("max_pooling2d_1") == cnngen::Shape::image(15, 15, 64));
+static_assert(shape_of("activation_22") == cnngen::Shape::image(8, 8, 512));    // end of stage 3
+static_assert(shape_of("activation_40") == cnngen::Shape::image(4, 4, 1024));   // end of stage 4
+static_assert(shape_of("activation_49") == cnngen::Shape::image(2, 2, 2048));   // end of stage 5
+static_assert(shape_of("average_pooling2d_1") == cnngen::Shape::image(1, 1, 2048));
+static_assert(model.output_shape() == cnngen::Shape::flat(6));
+
+}  // namespace resnet50
