@@ -15,7 +15,7 @@ namespace {
 
 Var c("c"), x("x"), y("y"), n("n");
 
-BuiltKernel train_forward(const KernelSpec& k) {
+BuiltKernel train_forward(const KernelSpec& k, bool scheduled) {
   const Shape s = k.in;
   ImageParam in = image_param("in", s);
   ImageParam gamma = fixed_param("gamma", {s.c}), beta = fixed_param("beta", {s.c});
@@ -42,11 +42,11 @@ BuiltKernel train_forward(const KernelSpec& k) {
   constrain_image_output(st.out, s);
   constrain_fixed_output(st.mean, {s.c});
   constrain_fixed_output(st.var, {s.c});
-  schedule(st, k);
+  if (scheduled) schedule(st, k);
   return {Pipeline({st.out, st.mean, st.var}), {in, gamma, beta, eps}};
 }
 
-BuiltKernel infer_forward(const KernelSpec& k) {
+BuiltKernel infer_forward(const KernelSpec& k, bool scheduled) {
   const Shape s = k.in;
   ImageParam in = image_param("in", s);
   ImageParam gamma = fixed_param("gamma", {s.c}), beta = fixed_param("beta", {s.c});
@@ -61,11 +61,11 @@ BuiltKernel infer_forward(const KernelSpec& k) {
   st.out = Func("out");
   st.out(c, x, y, n) = in(c, x, y, n) * st.scale(c) + st.shift(c);
   constrain_image_output(st.out, s);
-  schedule(st, k);
+  if (scheduled) schedule(st, k);
   return {Pipeline(st.out), {in, gamma, beta, mean, var, eps}};
 }
 
-BuiltKernel backward(const KernelSpec& k) {
+BuiltKernel backward(const KernelSpec& k, bool scheduled) {
   const Shape s = k.in;
   ImageParam in = image_param("in", s), d_out = image_param("d_out", s);
   ImageParam gamma = fixed_param("gamma", {s.c}), mean = fixed_param("mean", {s.c}), var = fixed_param("var", {s.c});
@@ -90,17 +90,17 @@ BuiltKernel backward(const KernelSpec& k) {
   constrain_image_output(st.d_in, s);
   constrain_fixed_output(st.d_gamma, {s.c});
   constrain_fixed_output(st.d_beta, {s.c});
-  schedule(st, k);
+  if (scheduled) schedule(st, k);
   return {Pipeline({st.d_in, st.d_gamma, st.d_beta}), {in, gamma, mean, var, d_out, eps}};
 }
 
 }  // namespace
 
-BuiltKernel build_batch_norm(const KernelSpec& k) {
+BuiltKernel build_batch_norm(const KernelSpec& k, bool scheduled) {
   switch (k.kind) {
-    case Kernel::bn_train_fwd: return train_forward(k);
-    case Kernel::bn_infer_fwd: return infer_forward(k);
-    default: return backward(k);
+    case Kernel::bn_train_fwd: return train_forward(k, scheduled);
+    case Kernel::bn_infer_fwd: return infer_forward(k, scheduled);
+    default: return backward(k, scheduled);
   }
 }
 

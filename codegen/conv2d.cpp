@@ -22,7 +22,7 @@ Func zero_padded(ImageParam in, const Shape& s, const KernelSpec& k) {
   return f;
 }
 
-BuiltKernel forward(const KernelSpec& k) {
+BuiltKernel forward(const KernelSpec& k, bool scheduled) {
   const Shape s = k.in, o = k.out();
   ImageParam in = image_param("in", s);
   ImageParam w = fixed_param("w", {o.c, s.c, k.kernel.w, k.kernel.h});
@@ -39,13 +39,13 @@ BuiltKernel forward(const KernelSpec& k) {
   st.out(c, x, y, n) = st.conv(c, x, y, n);
   constrain_image_output(st.out, o);
 
-  schedule(st, k);
-  std::vector<Argument> args{in, w};
+  if (scheduled) schedule(st, k);
+  std::vector<KernelInput> args{in, w};
   if (k.use_bias) args.push_back(b);
   return {Pipeline(st.out), args};
 }
 
-BuiltKernel backward_data(const KernelSpec& k) {
+BuiltKernel backward_data(const KernelSpec& k, bool scheduled) {
   const Shape s = k.in, o = k.out();
   ImageParam d_out = image_param("d_out", o);
   ImageParam w = fixed_param("w", {o.c, s.c, k.kernel.w, k.kernel.h});
@@ -72,11 +72,11 @@ BuiltKernel backward_data(const KernelSpec& k) {
   st.d_in(ci, x, y, n) = st.acc(ci, x, y, n);
   constrain_image_output(st.d_in, s);
 
-  schedule(st, k);
+  if (scheduled) schedule(st, k);
   return {Pipeline(st.d_in), {d_out, w}};
 }
 
-BuiltKernel backward_weights(const KernelSpec& k) {
+BuiltKernel backward_weights(const KernelSpec& k, bool scheduled) {
   const Shape s = k.in, o = k.out();
   ImageParam in = image_param("in", s);
   ImageParam d_out = image_param("d_out", o);
@@ -99,17 +99,17 @@ BuiltKernel backward_weights(const KernelSpec& k) {
     constrain_fixed_output(st.d_b, {o.c});
     outs.push_back(st.d_b);
   }
-  schedule(st, k);
+  if (scheduled) schedule(st, k);
   return {Pipeline(outs), {in, d_out}};
 }
 
 }  // namespace
 
-BuiltKernel build_conv2d(const KernelSpec& k) {
+BuiltKernel build_conv2d(const KernelSpec& k, bool scheduled) {
   switch (k.kind) {
-    case Kernel::conv_fwd: return forward(k);
-    case Kernel::conv_bwd_data: return backward_data(k);
-    default: return backward_weights(k);
+    case Kernel::conv_fwd: return forward(k, scheduled);
+    case Kernel::conv_bwd_data: return backward_data(k, scheduled);
+    default: return backward_weights(k, scheduled);
   }
 }
 

@@ -14,7 +14,7 @@ namespace {
 
 Var u("u"), k("k"), n("n");
 
-BuiltKernel forward(const KernelSpec& s) {
+BuiltKernel forward(const KernelSpec& s, bool scheduled) {
   const int K = s.in.c, U = s.units;
   ImageParam in = matrix_param("in", K);
   ImageParam w = fixed_param("w", {U, K}), b = fixed_param("b", {U});
@@ -27,13 +27,13 @@ BuiltKernel forward(const KernelSpec& s) {
   st.out = Func("out");
   st.out(u, n) = st.acc(u, n);
   constrain_matrix_output(st.out, U);
-  schedule(st, s);
-  std::vector<Argument> args{in, w};
+  if (scheduled) schedule(st, s);
+  std::vector<KernelInput> args{in, w};
   if (s.use_bias) args.push_back(b);
   return {Pipeline(st.out), args};
 }
 
-BuiltKernel backward_data(const KernelSpec& s) {
+BuiltKernel backward_data(const KernelSpec& s, bool scheduled) {
   const int K = s.in.c, U = s.units;
   ImageParam d_out = matrix_param("d_out", U);
   ImageParam w = fixed_param("w", {U, K});
@@ -46,11 +46,11 @@ BuiltKernel backward_data(const KernelSpec& s) {
   st.d_in(k, n) = 0.0f;
   st.d_in(k, n) += st.w_t(k, r) * d_out(r, n);
   constrain_matrix_output(st.d_in, K);
-  schedule(st, s);
+  if (scheduled) schedule(st, s);
   return {Pipeline(st.d_in), {d_out, w}};
 }
 
-BuiltKernel backward_weights(const KernelSpec& s) {
+BuiltKernel backward_weights(const KernelSpec& s, bool scheduled) {
   const int K = s.in.c, U = s.units;
   ImageParam in = matrix_param("in", K);
   ImageParam d_out = matrix_param("d_out", U);
@@ -69,17 +69,17 @@ BuiltKernel backward_weights(const KernelSpec& s) {
     constrain_fixed_output(st.d_b, {U});
     outs.push_back(st.d_b);
   }
-  schedule(st, s);
+  if (scheduled) schedule(st, s);
   return {Pipeline(outs), {in, d_out}};
 }
 
 }  // namespace
 
-BuiltKernel build_dense(const KernelSpec& s) {
+BuiltKernel build_dense(const KernelSpec& s, bool scheduled) {
   switch (s.kind) {
-    case Kernel::dense_fwd: return forward(s);
-    case Kernel::dense_bwd_data: return backward_data(s);
-    default: return backward_weights(s);
+    case Kernel::dense_fwd: return forward(s, scheduled);
+    case Kernel::dense_bwd_data: return backward_data(s, scheduled);
+    default: return backward_weights(s, scheduled);
   }
 }
 

@@ -23,7 +23,7 @@ ImageParam flat_param(const std::string& name) {
 
 void constrain_flat_output(Func f) { f.output_buffer().dim(0).set_min(0); }
 
-BuiltKernel softmax(const KernelSpec& k) {
+BuiltKernel softmax(const KernelSpec& k, bool scheduled) {
   const int C = k.in.c;
   RDom r(0, C, "r");
   if (k.kind == Kernel::act_fwd) {
@@ -34,7 +34,7 @@ BuiltKernel softmax(const KernelSpec& k) {
     st.total(m) = sum(st.e(r, m));
     st.out(c, m) = st.e(c, m) / st.total(m);
     constrain_matrix_output(st.out, C);
-    schedule(st, k);
+    if (scheduled) schedule(st, k);
     return {Pipeline(st.out), {in}};
   }
   ImageParam y_ = matrix_param("out", C), dy = matrix_param("d_out", C);
@@ -42,12 +42,12 @@ BuiltKernel softmax(const KernelSpec& k) {
   st.dot(m) = sum(dy(r, m) * y_(r, m));
   st.d_in(c, m) = y_(c, m) * (dy(c, m) - st.dot(m));
   constrain_matrix_output(st.d_in, C);
-  schedule(st, k);
+  if (scheduled) schedule(st, k);
   return {Pipeline(st.d_in), {y_, dy}};
 }
 
-BuiltKernel activation(const KernelSpec& k) {
-  if (k.act == Act::softmax) return softmax(k);
+BuiltKernel activation(const KernelSpec& k, bool scheduled) {
+  if (k.act == Act::softmax) return softmax(k, scheduled);
   Func f(k.kind == Kernel::act_fwd ? "out" : "d_in");
   if (k.kind == Kernel::act_fwd) {
     ImageParam in = flat_param("in");
@@ -59,7 +59,7 @@ BuiltKernel activation(const KernelSpec& k) {
       default: f(i) = v; break;
     }
     constrain_flat_output(f);
-    schedule_elementwise(f, 1, 0);
+    if (scheduled) schedule_elementwise(f, 1, 0);
     return {Pipeline(f), {in}};
   }
   ImageParam out = flat_param("out"), d_out = flat_param("d_out");
@@ -71,24 +71,24 @@ BuiltKernel activation(const KernelSpec& k) {
     default: f(i) = dy; break;
   }
   constrain_flat_output(f);
-  schedule_elementwise(f, 1, 0);
+  if (scheduled) schedule_elementwise(f, 1, 0);
   return {Pipeline(f), {out, d_out}};
 }
 
 }  // namespace
 
-BuiltKernel build_activation(const KernelSpec& k) { return activation(k); }
+BuiltKernel build_activation(const KernelSpec& k, bool scheduled) { return activation(k, scheduled); }
 
-BuiltKernel build_add(const KernelSpec&) {
+BuiltKernel build_add(const KernelSpec&, bool scheduled) {
   ImageParam a = flat_param("a"), b = flat_param("b");
   Func out("out");
   out(i) = a(i) + b(i);
   constrain_flat_output(out);
-  schedule_elementwise(out, 1, 0);
+  if (scheduled) schedule_elementwise(out, 1, 0);
   return {Pipeline(out), {a, b}};
 }
 
-BuiltKernel build_zeropad(const KernelSpec& k) {
+BuiltKernel build_zeropad(const KernelSpec& k, bool scheduled) {
   const Shape s = k.in, o = k.out();
   if (k.kind == Kernel::zeropad_fwd) {
     ImageParam in = image_param("in", s);
@@ -96,14 +96,14 @@ BuiltKernel build_zeropad(const KernelSpec& k) {
     Func out("out");
     out(c, x, y, n) = padded(c, x - k.pad_left, y - k.pad_top, n);
     constrain_image_output(out, o);
-    schedule_elementwise(out, 4, o.c);
+    if (scheduled) schedule_elementwise(out, 4, o.c);
     return {Pipeline(out), {in}};
   }
   ImageParam d_out = image_param("d_out", o);
   Func d_in("d_in");
   d_in(c, x, y, n) = d_out(c, x + k.pad_left, y + k.pad_top, n);
   constrain_image_output(d_in, s);
-  schedule_elementwise(d_in, 4, s.c);
+  if (scheduled) schedule_elementwise(d_in, 4, s.c);
   return {Pipeline(d_in), {d_out}};
 }
 

@@ -47,16 +47,16 @@ ImageParam fixed_param(const std::string& name, const std::vector<int>& extents)
 
 void constrain_fixed_output(Func f, const std::vector<int>& extents) { fix_dims(f.output_buffer(), extents, false); }
 
-BuiltKernel build_kernel(const KernelSpec& spec, const Target&) {
+BuiltKernel build_kernel(const KernelSpec& spec, bool scheduled) {
   switch (spec.kind) {
-    case Kernel::zeropad_fwd: case Kernel::zeropad_bwd: return build_zeropad(spec);
-    case Kernel::conv_fwd: case Kernel::conv_bwd_data: case Kernel::conv_bwd_weights: return build_conv2d(spec);
-    case Kernel::bn_train_fwd: case Kernel::bn_infer_fwd: case Kernel::bn_bwd: return build_batch_norm(spec);
-    case Kernel::act_fwd: case Kernel::act_bwd: return build_activation(spec);
+    case Kernel::zeropad_fwd: case Kernel::zeropad_bwd: return build_zeropad(spec, scheduled);
+    case Kernel::conv_fwd: case Kernel::conv_bwd_data: case Kernel::conv_bwd_weights: return build_conv2d(spec, scheduled);
+    case Kernel::bn_train_fwd: case Kernel::bn_infer_fwd: case Kernel::bn_bwd: return build_batch_norm(spec, scheduled);
+    case Kernel::act_fwd: case Kernel::act_bwd: return build_activation(spec, scheduled);
     case Kernel::maxpool_fwd: case Kernel::maxpool_bwd: case Kernel::avgpool_fwd: case Kernel::avgpool_bwd:
-      return build_pooling(spec);
-    case Kernel::dense_fwd: case Kernel::dense_bwd_data: case Kernel::dense_bwd_weights: return build_dense(spec);
-    case Kernel::add_fwd: return build_add(spec);
+      return build_pooling(spec, scheduled);
+    case Kernel::dense_fwd: case Kernel::dense_bwd_data: case Kernel::dense_bwd_weights: return build_dense(spec, scheduled);
+    case Kernel::add_fwd: return build_add(spec, scheduled);
   }
   throw std::logic_error("unknown kernel kind");
 }

@@ -4,6 +4,7 @@
 #pragma once
 #include <Halide.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,21 +12,39 @@
 
 namespace cnngen::codegen {
 
-struct BuiltKernel {
-  Halide::Pipeline pipeline;
-  std::vector<Halide::Argument> args;  // inputs in plan.hpp's order; outputs follow implicitly
+// An input of a kernel: an image or a float scalar, kept as the object itself so that tests can bind
+// values to it (JIT) and Halide::propagate_adjoints can differentiate with respect to it.
+struct KernelInput {
+  std::optional<Halide::ImageParam> image;
+  std::optional<Halide::Param<float>> scalar;
+  KernelInput(Halide::ImageParam p) : image(p) {}
+  KernelInput(Halide::Param<float> p) : scalar(p) {}
+  Halide::Argument argument() const { return image ? Halide::Argument(*image) : Halide::Argument(*scalar); }
 };
 
-BuiltKernel build_kernel(const KernelSpec& spec, const Halide::Target& target);
+struct BuiltKernel {
+  Halide::Pipeline pipeline;
+  std::vector<KernelInput> inputs;  // in plan.hpp's order; outputs follow implicitly
+
+  std::vector<Halide::Argument> arguments() const {
+    std::vector<Halide::Argument> a;
+    for (const KernelInput& i : inputs) a.push_back(i.argument());
+    return a;
+  }
+};
+
+// scheduled = false gives the bare algorithm: what Halide::propagate_adjoints differentiates in the
+// tests, and what an autoscheduler would schedule.
+BuiltKernel build_kernel(const KernelSpec& spec, bool scheduled = true);
 
 // One builder per layer kind (codegen/<kind>.cpp).
-BuiltKernel build_zeropad(const KernelSpec& spec);
-BuiltKernel build_conv2d(const KernelSpec& spec);
-BuiltKernel build_batch_norm(const KernelSpec& spec);
-BuiltKernel build_activation(const KernelSpec& spec);
-BuiltKernel build_pooling(const KernelSpec& spec);
-BuiltKernel build_dense(const KernelSpec& spec);
-BuiltKernel build_add(const KernelSpec& spec);
+BuiltKernel build_zeropad(const KernelSpec& spec, bool scheduled);
+BuiltKernel build_conv2d(const KernelSpec& spec, bool scheduled);
+BuiltKernel build_batch_norm(const KernelSpec& spec, bool scheduled);
+BuiltKernel build_activation(const KernelSpec& spec, bool scheduled);
+BuiltKernel build_pooling(const KernelSpec& spec, bool scheduled);
+BuiltKernel build_dense(const KernelSpec& spec, bool scheduled);
+BuiltKernel build_add(const KernelSpec& spec, bool scheduled);
 
 // A dense NHWC tensor parameter, Halide dims (c, x, y, n), with the per-sample extents fixed at
 // generation time and the batch extent left to run time. Declaring the fixed extents and strides

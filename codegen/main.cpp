@@ -87,11 +87,11 @@ int kernels(const Options& o) {
     const cnngen::KernelSpec spec = cnngen::KernelSpec::parse(line);
     const std::string name = spec.name();
     try {
-      cnngen::codegen::BuiltKernel k = cnngen::codegen::build_kernel(spec, target);
+      cnngen::codegen::BuiltKernel k = cnngen::codegen::build_kernel(spec);
       const std::string obj = (objdir / (name + ".o")).string();
-      k.pipeline.compile_to_object(obj, k.args, name, target);
+      k.pipeline.compile_to_object(obj, k.arguments(), name, target);
       if (!o.stmt_dir.empty())  // the lowered loop nest, for reading a schedule
-        k.pipeline.compile_to_lowered_stmt((fs::path(o.stmt_dir) / (name + ".stmt")).string(), k.args, Text, target);
+        k.pipeline.compile_to_lowered_stmt((fs::path(o.stmt_dir) / (name + ".stmt")).string(), k.arguments(), Text, target);
       objects.push_back(obj);
     } catch (const Halide::Error& e) {
       std::cerr << "cnngen-gen: kernel " << name << ": " << e.what() << "\n";

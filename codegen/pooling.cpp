@@ -13,7 +13,7 @@ namespace {
 
 Var c("c"), x("x"), y("y"), n("n");
 
-BuiltKernel forward(const KernelSpec& k) {
+BuiltKernel forward(const KernelSpec& k, bool scheduled) {
   const Shape s = k.in, o = k.out();
   ImageParam in = image_param("in", s);
   RDom r(0, k.kernel.w, 0, k.kernel.h, "r");
@@ -23,11 +23,11 @@ BuiltKernel forward(const KernelSpec& k) {
   if (k.kind == Kernel::maxpool_fwd) st.out(c, x, y, n) = maximum(v);
   else st.out(c, x, y, n) = sum(v) / static_cast<float>(k.kernel.w * k.kernel.h);
   constrain_image_output(st.out, o);
-  schedule(st, k);
+  if (scheduled) schedule(st, k);
   return {Pipeline(st.out), {in}};
 }
 
-BuiltKernel backward(const KernelSpec& k) {
+BuiltKernel backward(const KernelSpec& k, bool scheduled) {
   const Shape s = k.in, o = k.out();
   const bool is_max = k.kind == Kernel::maxpool_bwd;
   ImageParam in = image_param("in", s);
@@ -55,8 +55,8 @@ BuiltKernel backward(const KernelSpec& k) {
   st.d_in = Func("d_in");
   st.d_in(c, x, y, n) = sum(select(covers, grad, 0.0f));
   constrain_image_output(st.d_in, s);
-  schedule(st, k);
-  std::vector<Argument> args;
+  if (scheduled) schedule(st, k);
+  std::vector<KernelInput> args;
   if (is_max) args.push_back(in);
   args.push_back(d_out);
   return {Pipeline(st.d_in), args};
@@ -64,9 +64,9 @@ BuiltKernel backward(const KernelSpec& k) {
 
 }  // namespace
 
-BuiltKernel build_pooling(const KernelSpec& k) {
-  if (k.kind == Kernel::maxpool_fwd || k.kind == Kernel::avgpool_fwd) return forward(k);
-  return backward(k);
+BuiltKernel build_pooling(const KernelSpec& k, bool scheduled) {
+  if (k.kind == Kernel::maxpool_fwd || k.kind == Kernel::avgpool_fwd) return forward(k, scheduled);
+  return backward(k, scheduled);
 }
 
 }  // namespace cnngen::codegen
