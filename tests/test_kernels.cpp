@@ -31,7 +31,7 @@ struct Case {
 std::vector<Case> all_cases() {
   std::vector<Case> cases;
   for (cnngen::GraphView g : {cnngen::GraphView(zoo::odd), cnngen::GraphView(zoo::activations),
-                              cnngen::GraphView(zoo::residual), cnngen::GraphView(zoo::stage2),
+                              cnngen::GraphView(zoo::residual), cnngen::GraphView(zoo::blocks), cnngen::GraphView(zoo::stage2),
                               cnngen::GraphView(happy_model::model)})
     for (int i = 1; i < static_cast<int>(g.nodes.size()); ++i)
       if (g.nodes[i].op != Op::flatten)

@@ -27,7 +27,7 @@ struct Model {
 };
 
 const Model kModels[] = {{"odd", zoo::odd}, {"activations", zoo::activations}, {"residual", zoo::residual},
-                         {"stage2", zoo::stage2}};
+                         {"blocks", zoo::blocks}, {"stage2", zoo::stage2}};
 
 LossKind loss_of(const Network& net) {
   return net.classes() == 1 ? LossKind::binary_crossentropy : LossKind::categorical_crossentropy;
@@ -131,6 +131,25 @@ TEST(Network, RejectsAKernelTableOfAnotherModel) {
     FAIL() << "expected an error";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("has no kernel"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Blocks, HaveTheCoursesNamesAndStrides) {
+  const cnngen::GraphView g(zoo::blocks);
+  std::vector<std::string> names;
+  for (const cnngen::Node& n : g.nodes) names.push_back(std::string(n.name.view()));
+  for (const char* want : {"res2a_branch2a", "bn2a_branch2a", "res2a_branch2b", "bn2a_branch2b", "res2a_branch2c",
+                           "bn2a_branch2c", "res2a_branch1", "bn2a_branch1", "res2b_branch2a", "bn2b_branch2c"})
+    EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
+  for (const cnngen::Node& n : g.nodes) {
+    const std::string name(n.name.view());
+    if (n.op != cnngen::Op::conv2d) continue;
+    const bool strided = name == "res2a_branch2a" || name == "res2a_branch1";
+    EXPECT_EQ(n.strides.h, strided ? 2 : 1) << name;
   }
 }
 

@@ -67,6 +67,15 @@ inline constexpr auto residual = cnngen::functional<"ZooResidual", [](auto& g) {
   return g(Dense{.units = 6, .activation = softmax}, x);
 }>();
 
+// The course's two blocks as the DSL builds them (their names, their stride placement), small.
+inline constexpr auto blocks = cnngen::functional<"ZooBlocks", [](auto& g) {
+  auto x = g.input(Input{7, 7, 8});
+  x = cnngen::convolutional_block(g, x, 3, {4, 4, 16}, 2, 'a', 2);   // (4, 4, 16)
+  x = cnngen::identity_block(g, x, 3, {4, 4, 16}, 2, 'b');
+  x = g(Flatten{}, x);
+  return g(Dense{.units = 3, .activation = softmax, .name = "fc3"}, x);
+}>();
+
 // ResNet50 stage-2 shapes: 3x3 'same' 64 -> 64 and the 1x1 expansions on 15x15.
 inline constexpr auto stage2 = cnngen::sequential<"ZooStage2",
     Input{15, 15, 64},
