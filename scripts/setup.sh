@@ -6,7 +6,6 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libhalide14-0-dev llvm-14-dev         # Halide 14: the code generator; its CMake config needs LLVM's
-  libboost-dev                          # Boost (header-only parts)
   libgtest-dev libgmock-dev             # GoogleTest: the test suite
   libbenchmark-dev                      # Google Benchmark: benchmarks/
   libhdf5-dev                           # the course's .h5 data sets

@@ -1,0 +1,97 @@
+// Convolutions, generated against the naive loop nest and oneDNN, side by side in one run.
+//   course_conv5x5/{cnngen,naive,onednn}/...     the course's 28x28x192 -> 32 5x5 'same', N=32
+//   course_bottleneck/{cnngen,onednn}/...        1x1 192->16 then 5x5 16->32, N=32
+//   resnet50_conv_{fwd,bwd_data,bwd_weights}/{cnngen,onednn}/<kernel>   every distinct ResNet50 conv, N=32
+// Counters: GFLOPS (2 per multiply-accumulate, padding taps counted), pct_peak (of the peak this
+// binary measures at start-up, also reported as peak/fma_avx512/core), MACs_per_image.
+// Threads: CNNGEN_BENCH_THREADS (default 1), for Halide and oneDNN alike.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <resnet50.hpp>
+#include <bench_course.hpp>
+
+#include "../examples/resnet50/model.hpp"
+#include "course_layers.hpp"
+#include "peers.hpp"
+
+namespace {
+
+using cnngen::Kernel;
+using cnngen::KernelSpec;
+
+double g_peak = 0;
+int g_threads = 1;
+
+template <class Conv>
+void register_conv(const std::string& name, std::function<std::unique_ptr<Conv>()> make, double macs_batch,
+                   double macs_image) {
+  benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
+    bench::set_threads(g_threads);
+    std::unique_ptr<Conv> conv = make();
+    conv->run();  // warm: first-touch of buffers, oneDNN's JIT
+    for (auto _ : state) conv->run();
+    state.counters["GFLOPS"] = benchmark::Counter(2 * macs_batch * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["pct_peak"] = benchmark::Counter(2 * macs_batch / (g_peak * g_threads) * 100,
+                                                    benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["MACs_per_image"] = macs_image;
+  })->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
+void register_shape(const std::string& suite, const std::string& shape, const cnngen::KernelTable& table,
+                    const KernelSpec& k, int n, bool naive) {
+  const double macs = bench::conv_macs(k, n), per_image = bench::conv_macs(k, 1);
+  const std::string tail = "/" + shape + "_n" + std::to_string(n) + "_t" + std::to_string(g_threads);
+  register_conv<bench::CnngenConv>(suite + "/cnngen" + tail, [=, &table] { return std::make_unique<bench::CnngenConv>(table, k, n); },
+                                   macs, per_image);
+  if (naive)
+    register_conv<bench::NaiveConv>(suite + "/naive" + tail, [=] { return std::make_unique<bench::NaiveConv>(k, n); }, macs, per_image);
+  register_conv<bench::OnednnConv>(suite + "/onednn" + tail, [=] { return std::make_unique<bench::OnednnConv>(k, n); }, macs, per_image);
+}
+
+const cnngen::Node& node_named(cnngen::GraphView g, std::string_view name) {
+  for (const cnngen::Node& n : g.nodes)
+    if (n.name.view() == name) return n;
+  throw std::invalid_argument("no layer " + std::string(name));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (const char* t = std::getenv("CNNGEN_BENCH_THREADS")) g_threads = std::max(1, std::atoi(t));
+  g_peak = bench::measure_peak_flops(0.5);
+  benchmark::RegisterBenchmark("peak/fma_avx512/core", [](benchmark::State& state) {
+    for (auto _ : state) benchmark::DoNotOptimize(bench::measure_peak_flops(0.05));
+    state.counters["GFLOPS"] = g_peak * 1e-9;
+  })->Iterations(1);
+
+  const int n = 32;
+  const cnngen::KernelTable& course = cnngen::generated::bench_course();
+  const KernelSpec c5 = cnngen::kernel_for(node_named(course_layers::conv5x5, "conv5x5"), Kernel::conv_fwd);
+  register_shape("course_conv5x5", "28x28x192_to32_5x5", course, c5, n, true);
+  const KernelSpec b1 = cnngen::kernel_for(node_named(course_layers::bottleneck, "bottleneck1x1"), Kernel::conv_fwd);
+  const KernelSpec b5 = cnngen::kernel_for(node_named(course_layers::bottleneck, "conv5x5"), Kernel::conv_fwd);
+  register_shape("course_bottleneck", "1x1_192to16", course, b1, n, true);
+  register_shape("course_bottleneck", "5x5_16to32", course, b5, n, true);
+
+  std::vector<std::string> seen;
+  for (const cnngen::Node& node : cnngen::GraphView(resnet50::model).nodes) {
+    if (node.op != cnngen::Op::conv2d) continue;
+    for (Kernel pass : {Kernel::conv_fwd, Kernel::conv_bwd_data, Kernel::conv_bwd_weights}) {
+      const KernelSpec k = cnngen::kernel_for(node, pass);
+      if (std::find(seen.begin(), seen.end(), k.name()) != seen.end()) continue;
+      if (pass == Kernel::conv_bwd_data && node.name.view() == "conv1") continue;  // never run: its input is the image
+      seen.push_back(k.name());
+      const std::string kind = cnngen::kernel_kind_names[static_cast<int>(pass)];
+      std::string shape = k.name();
+      shape = shape.substr(0, shape.rfind(pass == Kernel::conv_fwd ? "_fwd" : pass == Kernel::conv_bwd_data ? "_bwd_data" : "_bwd_weights"));
+      register_shape("resnet50_" + kind.substr(5), shape, cnngen::generated::resnet50(), k, n, false);
+    }
+  }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+}

@@ -1,0 +1,55 @@
+// The whole generated ResNet50: a training step (forward, loss, backward, Adam) and inference, in
+// images per second, at batch 32 and 1, on 1 and 2 threads; peak resident memory of the process.
+//   resnet50_train/cnngen/n32_t1 ...   counters: img_per_s, peak_rss_MiB
+// Run one benchmark per process (--benchmark_filter) for a clean peak_rss_MiB.
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+
+#include <random>
+#include <resnet50.hpp>
+
+#include <cnngen/model.hpp>
+
+#include "../examples/resnet50/model.hpp"
+#include "peers.hpp"
+
+namespace {
+
+double peak_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / 1024.0;
+}
+
+void run(benchmark::State& state, bool train) {
+  const int n = static_cast<int>(state.range(0)), threads = static_cast<int>(state.range(1));
+  bench::set_threads(threads);
+  cnngen::Model model(resnet50::model, cnngen::generated::resnet50());
+  model.compile(std::make_unique<cnngen::Adam>(), cnngen::LossKind::categorical_crossentropy);
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> d(0, 1);
+  std::vector<float> x(size_t(n) * 64 * 64 * 3);
+  for (float& v : x) v = d(rng);
+  std::vector<int> y(n);
+  for (int i = 0; i < n; ++i) y[i] = i % 6;
+  const auto step = [&] {
+    if (train) model.train_on_batch(x.data(), y, n);
+    else benchmark::DoNotOptimize(model.network().forward(x.data(), n, false).data());
+  };
+  step();
+  for (auto _ : state) step();
+  state.counters["img_per_s"] = benchmark::Counter(n, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["peak_rss_MiB"] = peak_rss_mib();
+}
+
+void args(benchmark::internal::Benchmark* b) {
+  for (int threads : {1, 2})
+    for (int n : {32, 1}) b->Args({n, threads});
+  b->ArgNames({"n", "t"})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+}
+
+}  // namespace
+
+BENCHMARK_CAPTURE(run, train, true)->Name("resnet50_train/cnngen")->Apply(args);
+BENCHMARK_CAPTURE(run, infer, false)->Name("resnet50_infer/cnngen")->Apply(args);
+BENCHMARK_MAIN();

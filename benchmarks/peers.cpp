@@ -1,0 +1,183 @@
+#include "peers.hpp"
+
+#include <HalideRuntime.h>
+#include <immintrin.h>
+#include <omp.h>
+
+#include <chrono>
+#include <dnnl.hpp>
+#include <random>
+#include <stdexcept>
+#include <unordered_map>
+
+namespace bench {
+
+using cnngen::Kernel;
+using cnngen::KernelSpec;
+
+double conv_macs(const KernelSpec& k, int n) {
+  const cnngen::Shape o = k.out();
+  return double(n) * o.h * o.w * o.c * k.kernel.h * k.kernel.w * k.in.c;
+}
+
+void set_threads(int threads) {
+  halide_set_num_threads(threads);
+  omp_set_num_threads(threads);
+}
+
+__attribute__((target("avx512f,fma"))) double measure_peak_flops(double seconds) {
+  // 16 independent chains of 16-lane FMAs hide the 4-cycle latency of two FMA pipes.
+  __m512 acc[16];
+  for (int i = 0; i < 16; ++i) acc[i] = _mm512_set1_ps(float(i));
+  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+  const auto start = std::chrono::steady_clock::now();
+  double elapsed = 0;
+  long long rounds = 0;
+  while (elapsed < seconds) {
+    for (int r = 0; r < 100000; ++r)
+      for (int i = 0; i < 16; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+    rounds += 100000;
+    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  float sink = 0;
+  for (int i = 0; i < 16; ++i) sink += _mm512_reduce_add_ps(acc[i]);
+  volatile float keep = sink;
+  (void)keep;
+  return double(rounds) * 16 * 16 * 2 / elapsed;
+}
+
+namespace {
+
+Buffer seeded(std::vector<int> dims, std::mt19937& rng) {
+  Buffer b(dims);
+  std::uniform_real_distribution<float> d(-1, 1);
+  for (size_t i = 0; i < b.number_of_elements(); ++i) b.data()[i] = d(rng);
+  return b;
+}
+
+std::vector<int> image(const cnngen::Shape& s, int n) { return {s.c, s.w, s.h, n}; }
+
+}  // namespace
+
+CnngenConv::CnngenConv(const cnngen::KernelTable& table, const KernelSpec& k, int n) {
+  fn_ = table.find(k.name());
+  if (!fn_) throw std::invalid_argument("no generated kernel " + k.name());
+  std::mt19937 rng(1);
+  const cnngen::Shape o = k.out();
+  const std::vector<int> w{o.c, k.in.c, k.kernel.w, k.kernel.h};
+  switch (k.kind) {
+    case Kernel::conv_fwd:
+      buffers_ = {seeded(image(k.in, n), rng), seeded(w, rng)};
+      if (k.use_bias) buffers_.push_back(seeded({o.c}, rng));
+      buffers_.push_back(Buffer(image(o, n)));
+      break;
+    case Kernel::conv_bwd_data:
+      buffers_ = {seeded(image(o, n), rng), seeded(w, rng), Buffer(image(k.in, n))};
+      break;
+    case Kernel::conv_bwd_weights:
+      buffers_ = {seeded(image(k.in, n), rng), seeded(image(o, n), rng), Buffer(w)};
+      if (k.use_bias) buffers_.push_back(Buffer(o.c));
+      break;
+    default:
+      throw std::invalid_argument("not a convolution: " + k.name());
+  }
+  for (Buffer& b : buffers_) args_.push_back(b.raw_buffer());
+}
+
+void CnngenConv::run() {
+  if (fn_(args_.data()) != 0) throw std::runtime_error("generated kernel failed");
+}
+
+NaiveConv::NaiveConv(const KernelSpec& k, int n) : k_(k), n_(n) {
+  std::mt19937 rng(2);
+  std::uniform_real_distribution<float> d(-1, 1);
+  in_.resize(size_t(n) * k.in.size());
+  w_.resize(size_t(k.kernel.h) * k.kernel.w * k.in.c * k.units);
+  out_.resize(size_t(n) * k.out().size());
+  for (float& v : in_) v = d(rng);
+  for (float& v : w_) v = d(rng);
+}
+
+void NaiveConv::run() {
+  const cnngen::Shape s = k_.in, o = k_.out();
+  for (int b = 0; b < n_; ++b)
+    for (int oy = 0; oy < o.h; ++oy)
+      for (int ox = 0; ox < o.w; ++ox)
+        for (int co = 0; co < o.c; ++co) {
+          float acc = 0;
+          for (int ky = 0; ky < k_.kernel.h; ++ky)
+            for (int kx = 0; kx < k_.kernel.w; ++kx) {
+              const int iy = oy * k_.strides.h + ky - k_.pad_top, ix = ox * k_.strides.w + kx - k_.pad_left;
+              if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
+              for (int ci = 0; ci < s.c; ++ci)
+                acc += in_[((size_t(b) * s.h + iy) * s.w + ix) * s.c + ci] *
+                       w_[((size_t(ky) * k_.kernel.w + kx) * s.c + ci) * o.c + co];
+            }
+          out_[((size_t(b) * o.h + oy) * o.w + ox) * o.c + co] = acc;
+        }
+}
+
+struct OnednnConv::State {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  dnnl::stream stream{engine};
+  dnnl::primitive primitive;
+  std::unordered_map<int, dnnl::memory> args;
+};
+
+OnednnConv::OnednnConv(const KernelSpec& k, int n) : s_(std::make_unique<State>()) {
+  using namespace dnnl;
+  using tag = memory::format_tag;
+  const cnngen::Shape o = k.out();
+  const memory::dims src{n, k.in.c, k.in.h, k.in.w}, wts{o.c, k.in.c, k.kernel.h, k.kernel.w}, bias{o.c},
+      dst{n, o.c, o.h, o.w}, strides{k.strides.h, k.strides.w}, pad_l{k.pad_top, k.pad_left},
+      pad_r{k.pad_bottom, k.pad_right};
+  const auto any = [](const memory::dims& d) { return memory::desc(d, memory::data_type::f32, tag::any); };
+  const auto fwd_desc = convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, any(src),
+                                                  any(wts), any(bias), any(dst), strides, pad_l, pad_r);
+  const convolution_forward::primitive_desc fwd_pd(fwd_desc, s_->engine);
+  std::mt19937 rng(3);
+  const auto filled = [&](const memory::desc& md) {
+    memory m(md, s_->engine);
+    float* p = static_cast<float*>(m.get_data_handle());
+    std::uniform_real_distribution<float> d(-1, 1);
+    for (size_t i = 0; i < md.get_size() / sizeof(float); ++i) p[i] = d(rng);
+    return m;
+  };
+  switch (k.kind) {
+    case Kernel::conv_fwd:
+      s_->primitive = convolution_forward(fwd_pd);
+      s_->args = {{DNNL_ARG_SRC, filled(fwd_pd.src_desc())}, {DNNL_ARG_WEIGHTS, filled(fwd_pd.weights_desc())},
+                  {DNNL_ARG_BIAS, filled(fwd_pd.bias_desc())}, {DNNL_ARG_DST, filled(fwd_pd.dst_desc())}};
+      break;
+    case Kernel::conv_bwd_data: {
+      const convolution_backward_data::primitive_desc pd(
+          convolution_backward_data::desc(algorithm::convolution_direct, any(src), any(wts), any(dst), strides, pad_l, pad_r),
+          s_->engine, fwd_pd);
+      s_->primitive = convolution_backward_data(pd);
+      s_->args = {{DNNL_ARG_DIFF_DST, filled(pd.diff_dst_desc())}, {DNNL_ARG_WEIGHTS, filled(pd.weights_desc())},
+                  {DNNL_ARG_DIFF_SRC, filled(pd.diff_src_desc())}};
+      break;
+    }
+    case Kernel::conv_bwd_weights: {
+      const convolution_backward_weights::primitive_desc pd(
+          convolution_backward_weights::desc(algorithm::convolution_direct, any(src), any(wts), any(bias), any(dst),
+                                             strides, pad_l, pad_r),
+          s_->engine, fwd_pd);
+      s_->primitive = convolution_backward_weights(pd);
+      s_->args = {{DNNL_ARG_SRC, filled(pd.src_desc())}, {DNNL_ARG_DIFF_DST, filled(pd.diff_dst_desc())},
+                  {DNNL_ARG_DIFF_WEIGHTS, filled(pd.diff_weights_desc())}, {DNNL_ARG_DIFF_BIAS, filled(pd.diff_bias_desc())}};
+      break;
+    }
+    default:
+      throw std::invalid_argument("not a convolution: " + k.name());
+  }
+}
+
+OnednnConv::~OnednnConv() = default;
+
+void OnednnConv::run() {
+  s_->primitive.execute(s_->stream, s_->args);
+  s_->stream.wait();
+}
+
+}  // namespace bench
