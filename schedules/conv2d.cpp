@@ -9,59 +9,75 @@
 namespace cnngen::codegen {
 
 using namespace Halide;
-using schedules::channel_tile;
 using schedules::lanes_for;
-using schedules::pixel_tile;
 
-void schedule(Conv2dFwd& s, const KernelSpec& k) {
-  const Shape o = k.out();
-  const int v = lanes_for(o.c), ct = channel_tile(o.c), xt = pixel_tile(o.w, ct / v);
-  Var c = s.out.args()[0], x = s.out.args()[1], y = s.out.args()[2], n = s.out.args()[3];
-  Var co("co"), ci("ci"), xo("xo"), xi("xi"), yn("yn");
+namespace {
 
-  // Rows are independent: one parallel task per output row of one image keeps both cores busy at
-  // batch 1 as well as batch 32.
-  s.out.split(c, co, ci, ct).split(x, xo, xi, xt).reorder(ci, xi, co, xo, y, n).fuse(y, n, yn).parallel(yn);
-  s.out.vectorize(ci, v).unroll(xi);
+// The shared structure of the forward and backward-data passes: `out` (c, x, y, n) is produced in
+// register tiles of `acc`, whose update runs the whole reduction (three RVars) over the tile.
+// Two loop orders around the tile:
+//  - image-major (images of more than 16 pixels): tasks are rows of tiles of one image, enough for
+//    two cores at batch 32 and still some at batch 1; the weights of all channel tiles are read
+//    once per row, and an image's rows are many.
+//  - weight-stationary (4x4 and 2x2 images, stages 4 and 5): tasks are channel tiles, with every
+//    image of the batch inside. Image-major, a 2x2x512 3x3 layer streamed its 9.4 MB of weights
+//    once per image (a byte per multiply-add, measured 23 GFLOP/s); here a tile's weights stay in
+//    L2 across the batch (2x2x512 3x3: 23 -> 48 GFLOP/s). Tiles spanning several images, to reuse
+//    each weight vector more, measured worse (48 -> 25), so the tile stays within one image.
+// Returns the loop at which per-task inputs (a padded border) are computed.
+Var register_tiled(Func out, Func acc, const RDom& r, const schedules::ConvTile& t, bool weight_stationary) {
+  Var c = out.args()[0], x = out.args()[1], y = out.args()[2], n = out.args()[3];
+  Var co("co"), ci("ci"), xo("xo"), xi("xi"), yo("yo"), yi("yi"), yn("yn");
+  out.split(c, co, ci, t.channels()).split(x, xo, xi, t.cols).split(y, yo, yi, t.rows);
+  Var task = co;
+  if (weight_stationary) {
+    out.reorder(ci, xi, yi, xo, yo, n, co).parallel(co);
+  } else {
+    out.reorder(ci, xi, yi, co, xo, yo, n).fuse(yo, n, yn).parallel(yn);
+    task = yn;
+  }
+  out.vectorize(ci, t.lanes).unroll(xi).unroll(yi);
 
-  // The accumulator tile: ct channels x xt pixels, kept in registers across the whole reduction.
-  s.conv.compute_at(s.out, co);
-  Var cc = s.conv.args()[0], cx = s.conv.args()[1], cco("cco"), cci("cci");
-  s.conv.split(cc, cco, cci, v).vectorize(cci).unroll(cco).unroll(cx);
-  s.conv.update()
-      .split(cc, cco, cci, v)
-      .reorder(cci, cco, cx, s.r.x, s.r.y, s.r.z)
-      .vectorize(cci)
-      .unroll(cco)
-      .unroll(cx);
-
-  // A padded border is materialised per task (the kernel's rows of the image) rather than tested at
-  // every tap.
-  if (k.pad_top || k.pad_bottom || k.pad_left || k.pad_right)
-    s.padded.compute_at(s.out, yn).vectorize(s.padded.args()[0], lanes_for(k.in.c));
+  acc.compute_at(out, weight_stationary ? xo : co);
+  Var ac = acc.args()[0], ax = acc.args()[1], ay = acc.args()[2], aco("aco"), aci("aci");
+  acc.split(ac, aco, aci, t.lanes).vectorize(aci).unroll(aco).unroll(ax).unroll(ay);
+  acc.update().split(ac, aco, aci, t.lanes).reorder(aci, aco, ax, ay, r.x, r.y, r.z)
+      .vectorize(aci).unroll(aco).unroll(ax).unroll(ay);
+  return task;
 }
 
+bool small_image(const Shape& s) { return s.w * s.h <= 16; }
+
+}  // namespace
+
+// Forward: tiles of output channels x pixels (schedules/tiles.hpp's conv_tile). Large images get
+// 2 vectors x 12-14 pixels (the HALIDE14.md schedule: 113-115 GFLOP/s on the course's 5x5 layer on
+// the Zen 4 it measured); 4x4 and 2x2 images, whose rows are too short for that, get up to 8
+// channel vectors x whole rows x several rows, so that they too keep ~24 accumulators.
+void schedule(Conv2dFwd& s, const KernelSpec& k) {
+  const Shape o = k.out();
+  const bool stationary = small_image(o);
+  const Var task = register_tiled(s.out, s.conv, s.r, schedules::conv_tile(o.c, o.w, o.h), stationary);
+  // A padded border is materialised rather than tested at every tap: per task for large images (the
+  // kernel's rows of one image), once for the batch for small ones (it is small, every task reads it).
+  if (k.pad_top || k.pad_bottom || k.pad_left || k.pad_right) {
+    if (stationary) s.padded.compute_root().parallel(s.padded.args()[3]);
+    else s.padded.compute_at(s.out, task);
+    s.padded.vectorize(s.padded.args()[0], lanes_for(k.in.c));
+  }
+}
+
+// Backward data: the same register tile over input channels x input pixels. The tap predicate
+// depends on (x, y, kx, ky) only: a scalar test around each vector FMA.
 void schedule(Conv2dBwdData& s, const KernelSpec& k) {
-  const Shape in = k.in;
-  const int v = lanes_for(in.c), ct = channel_tile(in.c), xt = pixel_tile(in.w, ct / v);
-  Var c = s.d_in.args()[0], x = s.d_in.args()[1], y = s.d_in.args()[2], n = s.d_in.args()[3];
-  Var co("co"), ci("ci"), xo("xo"), xi("xi"), yn("yn");
-
-  s.w_t.compute_root().vectorize(s.w_t.args()[0], v);
-  s.d_in.split(c, co, ci, ct).split(x, xo, xi, xt).reorder(ci, xi, co, xo, y, n).fuse(y, n, yn).parallel(yn);
-  s.d_in.vectorize(ci, v).unroll(xi);
-
-  // Same register tile as the forward pass, over input channels; the tap predicate depends on
-  // (x, kx, ky) only, so it is a scalar test around each vector FMA.
-  s.acc.compute_at(s.d_in, co);
-  Var ac = s.acc.args()[0], ax = s.acc.args()[1], aco("aco"), aci("aci");
-  s.acc.split(ac, aco, aci, v).vectorize(aci).unroll(aco).unroll(ax);
-  s.acc.update().split(ac, aco, aci, v).reorder(aci, aco, ax, s.r.x, s.r.y, s.r.z).vectorize(aci).unroll(aco);
+  s.w_t.compute_root().vectorize(s.w_t.args()[0], lanes_for(k.in.c));
+  const bool stationary = small_image(k.in);
+  register_tiled(s.d_in, s.acc, s.r, schedules::conv_tile(k.in.c, k.in.w, k.in.h), stationary);
 }
 
 void schedule(Conv2dBwdWeights& s, const KernelSpec& k) {
   const Shape o = k.out();
-  const int v = lanes_for(o.c), ct = channel_tile(o.c);
+  const int v = lanes_for(o.c), ct = o.c >= 2 * v ? 2 * v : v;
   const int cit = std::min(k.in.c, 28 / (ct / v));  // input channels per tile: accumulators = cit x ct/v
   Var c = s.d_w.args()[0], ci = s.d_w.args()[1], kx = s.d_w.args()[2], ky = s.d_w.args()[3];
   Var co("co"), cii("cii"), cio("cio"), cin("cin"), t("t");

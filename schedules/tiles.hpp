@@ -1,6 +1,7 @@
-// Tile-size choices shared by the schedules. The target is AVX-512 (16 float lanes, 32 vector
-// registers); ../shared/notes/HALIDE14.md measured that a register tile of ~28 accumulators with the
-// reduction outside it reaches the core's FMA peak on Zen 4.
+// Tile-size choices shared by the schedules. The target has AVX-512: 16 float lanes and 32 vector
+// registers. A register tile of accumulators, with the whole reduction run over it, is what reaches
+// the FMA units' peak (HALIDE14.md); its size is bounded by the registers, and it must hold enough
+// independent chains (>= 8: two FMA pipes of latency 4) to hide the FMA latency.
 #pragma once
 #include <algorithm>
 
@@ -12,20 +13,39 @@ inline constexpr int kLanes = 16;
 // (short) dimension, so that small and odd shapes never split past their extent.
 inline int lanes_for(int extent) { return extent >= kLanes ? kLanes : (extent >= 8 ? 8 : extent); }
 
-// Channel tile: two vectors where there are enough channels, so that each broadcast input value feeds
-// two FMAs.
-inline int channel_tile(int channels) {
-  const int v = lanes_for(channels);
-  return channels >= 2 * v ? 2 * v : v;
-}
+// A register tile of a convolution pass: `vectors` vectors of channels (the dimension in memory
+// order, the one loaded as vectors) x `cols` x `rows` pixels (each input value broadcast once per
+// channel vector). Accumulators = vectors x cols x rows; each step of the reduction also holds the
+// `vectors` weight vectors and one broadcast, so accumulators + vectors + 1 <= 32.
+struct ConvTile {
+  int lanes, vectors, cols, rows;
+  int channels() const { return lanes * vectors; }
+  int accumulators() const { return vectors * cols * rows; }
+};
 
-// Pixel tile along x: up to 14 columns (2 x 14 = 28 accumulators with a 2-vector channel tile), and
-// preferably a divisor of the width so no tile is shifted inwards and recomputed.
-inline int pixel_tile(int width, int channel_vectors) {
-  const int max_tile = std::max(1, 28 / std::max(1, channel_vectors));
-  for (int t = std::min(max_tile, width); t >= 4; --t)
-    if (width % t == 0) return t;
-  return std::min(max_tile, width);
+// For `channels` channels produced over a width x height image. Prefers tiles that divide the
+// image and the channels (no tile recomputed), then the most accumulators up to `max_acc` (28, as
+// the HALIDE14.md schedule that reached peak: 2 vectors x 14 pixels), then the fewest loads per FMA.
+inline ConvTile conv_tile(int channels, int width, int height, int max_acc = 28) {
+  const int lanes = lanes_for(channels);
+  const int max_vectors = std::max(1, channels / lanes);
+  ConvTile best{lanes, 1, std::min(width, 1), 1};
+  double best_score = -1;
+  for (int v = 1; v <= std::min(max_vectors, 8); ++v) {
+    if ((channels / lanes) % v != 0 && v != 1) continue;
+    for (int cols = 1; cols <= std::min(width, 14); ++cols) {
+      for (int rows = 1; rows <= std::min(height, 4); ++rows) {
+        if (rows > 1 && cols < width) continue;  // rows only when whole rows are narrow
+        const int acc = v * cols * rows;
+        if (acc > max_acc || acc + v + 1 > 32) continue;
+        const bool exact = width % cols == 0 && height % rows == 0;
+        const double loads_per_fma = double(v + cols * rows) / acc;
+        const double score = (exact ? 1000 : 0) + std::min(acc, max_acc) * 10 - loads_per_fma;
+        if (score > best_score) best_score = score, best = {lanes, v, cols, rows};
+      }
+    }
+  }
+  return best;
 }
 
 }  // namespace cnngen::schedules
