@@ -55,6 +55,24 @@ BuiltKernel backward_data(const KernelSpec& k, bool scheduled) {
   st.w_t(ci, c, kx, ky) = w(c, ci, kx, ky);
   st.d_out_clamped = BoundaryConditions::repeat_edge(d_out, {{0, o.c}, {0, o.w}, {0, o.h}});
 
+  if (k.kernel.h == 1 && k.kernel.w == 1 && (k.strides.h > 1 || k.strides.w > 1) &&
+      !(k.pad_top || k.pad_bottom || k.pad_left || k.pad_right)) {
+    // Strided 1x1: input pixel (x, y) is read only by output pixel (x/sw, y/sh), and only when both
+    // divide exactly; the product is dense on the output grid.
+    st.r = RDom(0, o.c, 0, 1, 0, 1, "r");
+    st.acc = Func("acc");
+    st.acc(ci, x, y, n) = 0.0f;
+    st.acc(ci, x, y, n) += st.w_t(ci, st.r.x, 0, 0) * d_out(st.r.x, x, y, n);
+    st.grid = Func("grid");
+    st.grid(ci, x, y, n) = st.acc(ci, x, y, n);
+    const Expr on_grid = x % k.strides.w == 0 && y % k.strides.h == 0 && x / k.strides.w < o.w && y / k.strides.h < o.h;
+    st.d_in = Func("d_in");
+    st.d_in(ci, x, y, n) = select(on_grid, st.grid(ci, min(x / k.strides.w, o.w - 1), min(y / k.strides.h, o.h - 1), n), 0.0f);
+    constrain_image_output(st.d_in, s);
+    if (scheduled) schedule(st, k);
+    return {Pipeline(st.d_in), {d_out, w}};
+  }
+
   // The tap (kx, ky) of output pixel (ox, oy) reads input pixel (ox*sw + kx - pl, oy*sh + ky - pt);
   // so input pixel (x, y) receives from ox = (x + pl - kx) / sw when that divides exactly and is in range.
   st.r = RDom(0, o.c, 0, k.kernel.w, 0, k.kernel.h, "r");

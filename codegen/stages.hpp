@@ -14,8 +14,10 @@ struct Conv2dFwd {
   Halide::RDom r;  // (ci, kx, ky), ci innermost
 };
 // d_in(ci, x, y, n) = sum over the (co, kx, ky) whose tap lands on (x, y) of w(co, ci, kx, ky) * d_out(co, ox, oy, n)
+// A strided 1x1 convolution takes another algorithm: the dense product on the output grid
+// (grid, over (ci, ox, oy, n)), scattered to every stride-th input pixel with zeros between.
 struct Conv2dBwdData {
-  Halide::Func w_t, d_out_clamped, acc, d_in;
+  Halide::Func w_t, d_out_clamped, acc, d_in, grid;
   Halide::RDom r;  // (co, kx, ky), restricted to taps that land on the pixel
 };
 // d_w(co, ci, kx, ky) = sum_{n, oy, ox} d_out(co, ox, oy, n) * padded(ci, ox*sw + kx - pl, oy*sh + ky - pt, n)

@@ -48,4 +48,35 @@ inline ConvTile conv_tile(int channels, int width, int height, int max_acc = 28)
   return best;
 }
 
+// The accumulator tile of a backward-weights pass: `vectors` vectors of output channels x `inputs`
+// input channels x `columns` kernel columns; each step of the reduction (one output pixel) loads
+// `vectors` d_out vectors and broadcasts inputs x columns input values. The most accumulators up
+// to 28 (accumulators + vectors + 1 <= 32), then exact tiles, then the fewest loads per FMA.
+struct WeightTile {
+  int lanes, vectors, inputs, columns;
+  int channels() const { return lanes * vectors; }
+};
+
+inline WeightTile weight_tile(int channels, int inputs, int kernel_w) {
+  const int lanes = lanes_for(channels);
+  const int max_vectors = std::max(1, channels / lanes);
+  WeightTile best{lanes, 1, 1, 1};
+  double best_score = -1;
+  for (int v = 1; v <= std::min(max_vectors, 4); ++v) {
+    if ((channels / lanes) % v != 0) continue;
+    for (int cols = 1; cols <= kernel_w; ++cols) {
+      if (kernel_w % cols != 0) continue;
+      for (int in = 1; in <= std::min(inputs, 28); ++in) {
+        const int acc = v * in * cols;
+        if (acc > 28 || acc + v + 1 > 32) continue;
+        const bool exact = inputs % in == 0;
+        // Accumulators count most (16 exact ones measured slower than 28 with a recomputed tile).
+        const double score = acc * 10 + (exact ? 5 : 0) - double(v + in * cols) / acc;
+        if (score > best_score) best_score = score, best = {lanes, v, in, cols};
+      }
+    }
+  }
+  return best;
+}
+
 }  // namespace cnngen::schedules
