@@ -1,10 +1,10 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """The peer of bench_network: the course's ResNet50 (64x64x3, 6 classes) in Debian's PyTorch
 (python3-torch 1.13, oneDNN backend), timed the same way: a training step (forward, cross-entropy,
 backward, Adam) and inference, images per second, at batch 32 and 1, on the given thread counts;
 and the process's peak resident memory. Optional: nothing in the build or the tests needs it.
 
-    python3 benchmarks/peer_pytorch.py [--threads 1 2] [--seconds 5]
+    /usr/bin/python3 benchmarks/peer_pytorch.py [--threads 1 2] [--seconds 5]   (Debian's python, where python3-torch is)
 
 Prints one line per case, named like bench_network's: resnet50_train/pytorch/n32_t1 img_per_s=...
 """

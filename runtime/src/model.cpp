@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <iostream>
+#include <numbers>
 #include <numeric>
 #include <random>
 #include <stdexcept>
@@ -109,7 +110,7 @@ History Model::fit(const Dataset& train, const FitOptions& o) {
       }
       if (o.cosine_decay)
         optimizer_->learning_rate =
-            base_learning_rate_ * 0.5 * (1 + std::cos(M_PI * double(optimizer_->iterations) / double(total_steps)));
+            base_learning_rate_ * 0.5 * (1 + std::cos(std::numbers::pi * double(optimizer_->iterations) / double(total_steps)));
       const LossResult r = train_on_batch(batch_x_.data(), batch_y, n);
       loss_sum += r.loss * n, correct += r.correct, seen += n;
       if (o.verbose) bar.update(seen, {{"loss", loss_sum / seen}, {"acc", double(correct) / seen}});
