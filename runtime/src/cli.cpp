@@ -182,7 +182,13 @@ int predict(const Program& p, const Args& a) {
   for (const std::string& path : a.positional) {
     const std::vector<float> x = to_input(read_image(path), s.h, s.w);
     const std::vector<float> probs = model.predict(x.data(), 1);
-    std::printf("%s\n[[", path.c_str());
+    std::printf("%s\n", path.c_str());
+    if (probs.size() > 1) {  // the course's line for a multi-class model
+      std::printf("class prediction vector [");
+      for (size_t c = 0; c < probs.size(); ++c) std::printf(c ? ", p(%zu)" : "p(%zu)", c);
+      std::printf("] = \n");
+    }
+    std::printf("[[");
     for (size_t c = 0; c < probs.size(); ++c) std::printf(c ? " %.8g" : "%.8g", probs[c]);
     std::printf("]]\n");
   }
