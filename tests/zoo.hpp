@@ -24,7 +24,7 @@ inline constexpr auto odd = cnngen::sequential<"ZooOdd",
     Dense{.units = 7, .activation = relu},
     Dense{.units = 3, .activation = softmax}>();
 
-// A strided 1x1 without bias, sigmoid and tanh, a softmax over channels inside the network, a binary head.
+// A strided 1x1 without bias, sigmoid, tanh, linear, a softmax over channels inside the network, a binary head.
 inline constexpr auto activations = cnngen::sequential<"ZooActivations",
     Input{8, 8, 16},
     Conv2D{.filters = 32, .kernel_size = 1, .strides = 2, .use_bias = false},  // (4, 4, 32)
@@ -32,6 +32,7 @@ inline constexpr auto activations = cnngen::sequential<"ZooActivations",
     Activation{sigmoid},
     Conv2D{.filters = 16, .kernel_size = 3, .padding = same},          // (4, 4, 16)
     Activation{"tanh"},
+    Activation{"linear"},
     Activation{softmax},
     MaxPooling2D{.pool_size = 2},                                       // (2, 2, 16)
     Flatten{},

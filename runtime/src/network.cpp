@@ -178,7 +178,8 @@ void Network::allocate(int n) {
     if (node.op == Op::flatten) {
       s.out = Buffer(slots_[node.in0].out.data(), dims);  // NHWC flattened is the same memory
     } else if (node.op == Op::activation && !s.act_fwd) {
-      s.out = Buffer(slots_[node.in0].out.data(), dims);  // the fused head: its logits are its input's output
+      // No kernel: linear (the identity), or the fused head, whose logits are its input's output.
+      s.out = Buffer(slots_[node.in0].out.data(), dims);
     } else {
       s.out = Buffer(dims);
     }
@@ -350,6 +351,10 @@ void Network::backward(const Buffer& d_logits, bool input_gradient) {
       }
       case Op::activation:
         if (!to_input) break;
+        if (!s.act_bwd) {  // linear: the gradient passes through
+          accumulate(node.in0, g);
+          break;
+        }
         emit(node.in0, [&](Buffer& t) {
           if (node.act == Act::softmax) {
             const int m = static_cast<int>(out.number_of_elements() / node.in.c);
