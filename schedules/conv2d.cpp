@@ -120,14 +120,13 @@ void schedule(Conv2dBwdWeights& s, const KernelSpec& k) {
         .reorder(acv, aco, acin, akxi, s.r.x, s.r.y, acio, akxo, aky, s.r.z)
         .vectorize(acv).unroll(aco).unroll(acin).unroll(akxi);
   }
-  const int v = t.lanes;
 
   if (k.pad_top || k.pad_bottom || k.pad_left || k.pad_right)
     s.padded.compute_root().vectorize(s.padded.args()[0], lanes_for(k.in.c)).parallel(s.padded.args()[3]);
   if (s.d_b.defined()) {
-    s.d_b.compute_root().vectorize(s.d_b.args()[0], v);
+    s.d_b.compute_root().vectorize(s.d_b.args()[0], t.lanes);
     // An output's update cannot round up past its extent: guard the last vector (17 channels, say).
-    s.d_b.update().reorder(s.d_b.args()[0], s.r.x, s.r.y, s.r.z).vectorize(s.d_b.args()[0], v, TailStrategy::GuardWithIf);
+    s.d_b.update().reorder(s.d_b.args()[0], s.r.x, s.r.y, s.r.z).vectorize(s.d_b.args()[0], t.lanes, TailStrategy::GuardWithIf);
   }
 }
 

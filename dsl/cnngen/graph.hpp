@@ -94,7 +94,6 @@ struct Graph {
   Message error;
 
   constexpr std::span<const Node> view() const { return {nodes, static_cast<std::size_t>(size)}; }
-  constexpr const Node& out_node() const { return nodes[output]; }
   constexpr Shape input_shape() const { return nodes[0].out; }
   constexpr Shape output_shape() const { return nodes[output].out; }
 

@@ -28,7 +28,6 @@
 //   add_fwd            a, b (1-D)                                out
 #pragma once
 #include <algorithm>
-#include <cstdio>
 #include <sstream>
 #include <stdexcept>
 #include <string>
