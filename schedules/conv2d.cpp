@@ -15,72 +15,90 @@ namespace {
 
 // The shared structure of the forward and backward-data passes: `out` (c, x, y, n) is produced in
 // register tiles of `acc`, whose update runs the whole reduction (three RVars) over the tile.
-// Two loop orders around the tile:
-//  - image-major (images of more than 16 pixels): tasks are rows of tiles of one image, enough for
-//    two cores at batch 32 and still some at batch 1; the weights of all channel tiles are read
-//    once per row, and an image's rows are many.
-//  - weight-stationary (4x4 and 2x2 images, stages 4 and 5): tasks are channel tiles, with every
-//    image of the batch inside. Image-major, a 2x2x512 3x3 layer streamed its 9.4 MB of weights
-//    once per image (a byte per multiply-add, measured 23 GFLOP/s); here a tile's weights stay in
-//    L2 across the batch (2x2x512 3x3: 23 -> 48 GFLOP/s). Tiles spanning several images, to reuse
-//    each weight vector more, measured worse (48 -> 25), so the tile stays within one image.
-// Returns the loop at which per-task inputs (a padded border) are computed.
-Var register_tiled(Func out, Func acc, const RDom& r, const schedules::ConvTile& t, bool weight_stationary) {
+// Images of more than 16 pixels: tiles of channel vectors x pixels of one image (conv_tile); tasks
+// are rows of tiles of one image, enough for two cores at batch 32 and still some at batch 1; the
+// weights of all channel tiles are read once per row, and an image's rows are many.
+Var image_tiled(Func out, Func acc, const RDom& r, const schedules::ConvTile& t) {
   Var c = out.args()[0], x = out.args()[1], y = out.args()[2], n = out.args()[3];
   Var co("co"), ci("ci"), xo("xo"), xi("xi"), yo("yo"), yi("yi"), yn("yn");
-  out.split(c, co, ci, t.channels()).split(x, xo, xi, t.cols).split(y, yo, yi, t.rows);
-  Var task = co;
-  if (weight_stationary) {
-    out.reorder(ci, xi, yi, xo, yo, n, co).parallel(co);
-  } else {
-    out.reorder(ci, xi, yi, co, xo, yo, n).fuse(yo, n, yn).parallel(yn);
-    task = yn;
-  }
-  out.vectorize(ci, t.lanes).unroll(xi).unroll(yi);
-
-  acc.compute_at(out, weight_stationary ? xo : co);
+  out.split(c, co, ci, t.channels()).split(x, xo, xi, t.cols).split(y, yo, yi, t.rows)
+      .reorder(ci, xi, yi, co, xo, yo, n).fuse(yo, n, yn).parallel(yn)
+      .vectorize(ci, t.lanes).unroll(xi).unroll(yi);
+  acc.compute_at(out, co);
   Var ac = acc.args()[0], ax = acc.args()[1], ay = acc.args()[2], aco("aco"), aci("aci");
   acc.split(ac, aco, aci, t.lanes).vectorize(aci).unroll(aco).unroll(ax).unroll(ay);
   acc.update().split(ac, aco, aci, t.lanes).reorder(aci, aco, ax, ay, r.x, r.y, r.z)
       .vectorize(aci).unroll(aco).unroll(ax).unroll(ay);
-  return task;
+  return yn;
 }
 
-bool small_image(const Shape& s) { return s.w * s.h <= 16; }
+// Images of at most 16 pixels (4x4 and 2x2, stages 4 and 5), whose rows are too short for that tile:
+//  - batch-tiled (batch >= bt.images): channel vectors x images at one pixel, the algorithm's tap
+//    predicate leaving out the taps that fall in the padding (Halide trims the kx and ky loops to
+//    the pixel's valid taps, so the tile's inner loop is a plain product over channels).
+//  - otherwise (batch 1, say) the in-image tile: channel vectors x the image's pixels.
+// Either way tasks are channel tiles with the batch inside, so a tile's weights stay in L2 across
+// the batch: image-major, a 2x2x512 3x3 layer streamed its 9.4 MB of weights once per image (a byte
+// per multiply-add, 23 GFLOP/s). Tiling within each image only (up to 16 accumulators, padding taps
+// computed) measured 38-63 GFLOP/s on the 3x3 layers; batch-tiled, see batch_tile.
+// `batch` is the pipeline's batch extent (`out` may be an intermediate, as the strided grid is).
+void small_image_tiled(Func out, Func acc, const RDom& r, const Expr& batch, const schedules::BatchTile& bt,
+                       const schedules::ConvTile& t) {
+  Var c = out.args()[0], x = out.args()[1], y = out.args()[2], n = out.args()[3];
+  Var co("co"), cv("cv"), xo("xo"), xi("xi"), yo("yo"), yi("yi"), no("no"), ni("ni");
+  // The specialisation copies the schedule so far: it is taken before the default is written.
+  out.specialize(batch >= bt.images)
+      .split(c, co, cv, bt.channels()).split(x, xo, xi, 1).split(y, yo, yi, 1).split(n, no, ni, bt.images)
+      .reorder(cv, ni, xi, yi, xo, yo, no, co).parallel(co).vectorize(cv, bt.lanes).unroll(ni);
+  out.split(c, co, cv, t.channels()).split(x, xo, xi, t.cols).split(y, yo, yi, t.rows).split(n, no, ni, 1)
+      .reorder(cv, xi, yi, ni, xo, yo, no, co).parallel(co).vectorize(cv, t.lanes).unroll(xi).unroll(yi);
+  acc.compute_at(out, xo);  // both schedules name the loop that runs over tiles xo
+  Var ac = acc.args()[0], ax = acc.args()[1], ay = acc.args()[2], an = acc.args()[3], aco("aco"), aci("aci");
+  acc.split(ac, aco, aci, t.lanes).vectorize(aci).unroll(aco).unroll(an).unroll(ax).unroll(ay);
+  acc.update().split(ac, aco, aci, t.lanes).reorder(aci, aco, an, ax, ay, r.x, r.y, r.z)
+      .vectorize(aci).unroll(aco).unroll(an).unroll(ax).unroll(ay);
+}
 
 }  // namespace
 
 // Forward: tiles of output channels x pixels (schedules/tiles.hpp's conv_tile). Large images get
 // 2 vectors x 12-14 pixels (the HALIDE14.md schedule: 113-115 GFLOP/s on the course's 5x5 layer on
-// the Zen 4 it measured); 4x4 and 2x2 images, whose rows are too short for that, get up to 8
-// channel vectors x whole rows x several rows, so that they too keep ~24 accumulators.
+// the Zen 4 it measured); 4x4 and 2x2 images are tiled across the batch.
 void schedule(Conv2dFwd& s, const KernelSpec& k) {
   const Shape o = k.out();
-  const bool stationary = small_image(o);
-  const Var task = register_tiled(s.out, s.conv, s.r, schedules::conv_tile(o.c, o.w, o.h), stationary);
-  // A padded border is materialised rather than tested at every tap: per task for large images (the
-  // kernel's rows of one image), once for the batch for small ones (it is small, every task reads it).
-  if (k.pad_top || k.pad_bottom || k.pad_left || k.pad_right) {
-    if (stationary) s.padded.compute_root().parallel(s.padded.args()[3]);
-    else s.padded.compute_at(s.out, task);
-    s.padded.vectorize(s.padded.args()[0], lanes_for(k.in.c));
+  if (schedules::batch_tiled(o.w, o.h)) {
+    // The padding is not materialised: the algorithm reads the unpadded input where taps land.
+    small_image_tiled(s.out, s.conv, s.r, s.out.output_buffer().dim(3).extent(), schedules::batch_tile(o.c),
+                      schedules::conv_tile(o.c, o.w, o.h));
+    return;
   }
+  const Var task = image_tiled(s.out, s.conv, s.r, schedules::conv_tile(o.c, o.w, o.h));
+  // A padded border is materialised per task (the kernel's rows of one image) rather than tested at
+  // every tap.
+  if (k.pad_top || k.pad_bottom || k.pad_left || k.pad_right)
+    s.padded.compute_at(s.out, task).vectorize(s.padded.args()[0], lanes_for(k.in.c));
 }
 
-// Backward data: the same register tile over input channels x input pixels. The tap predicate
-// depends on (x, y, kx, ky) only: a scalar test around each vector FMA.
+// Backward data: the same register tiles over input channels x input pixels. The tap predicate
+// depends on (x, y, kx, ky) only: with image tiles, a scalar test around each vector FMA.
 void schedule(Conv2dBwdData& s, const KernelSpec& k) {
   s.w_t.compute_root().vectorize(s.w_t.args()[0], lanes_for(k.in.c));
+  const auto tiled = [&](Func out, int w, int h) {
+    if (schedules::batch_tiled(w, h))
+      small_image_tiled(out, s.acc, s.r, s.d_in.output_buffer().dim(3).extent(), schedules::batch_tile(k.in.c),
+                        schedules::conv_tile(k.in.c, w, h));
+    else
+      image_tiled(out, s.acc, s.r, schedules::conv_tile(k.in.c, w, h));
+  };
   if (s.grid.defined()) {  // strided 1x1: the forward's tile on the output grid, then a scatter
     const Shape o = k.out();
-    register_tiled(s.grid, s.acc, s.r, schedules::conv_tile(k.in.c, o.w, o.h), small_image(o));
+    tiled(s.grid, o.w, o.h);
     s.grid.compute_root();
     Var c = s.d_in.args()[0], y = s.d_in.args()[2], n = s.d_in.args()[3], yn("yn");
     s.d_in.vectorize(c, lanes_for(k.in.c)).fuse(y, n, yn).parallel(yn);
     return;
   }
-  const bool stationary = small_image(k.in);
-  register_tiled(s.d_in, s.acc, s.r, schedules::conv_tile(k.in.c, k.in.w, k.in.h), stationary);
+  tiled(s.d_in, k.in.w, k.in.h);
 }
 
 // Backward weights. The accumulator tile spans output-channel vectors x input channels x kernel

@@ -48,6 +48,36 @@ inline ConvTile conv_tile(int channels, int width, int height, int max_acc = 28)
   return best;
 }
 
+// Small images (ResNet50's stages 4 and 5: 4x4 and 2x2 outputs) are tiled across the batch instead:
+// channel vectors x images at one pixel, so the tile holds as many accumulators as a large image's
+// and only the taps that land inside the image are computed (36% of a 4x4 3x3 'same' layer's taps
+// are padding, 56% of a 2x2's). Needs at least `images` images; fewer take the in-image tile.
+inline bool batch_tiled(int width, int height) { return width * height <= 16; }
+
+struct BatchTile {
+  int lanes, vectors, images;
+  int channels() const { return lanes * vectors; }
+};
+
+// Accumulators = vectors x images <= 28, and the weight vectors must fit beside them (AVX-512 folds
+// the input broadcast into the FMA: accumulators + vectors <= 32). Chooses among tiles dividing the
+// channels the most accumulators, then the fewest loads per FMA.
+inline BatchTile batch_tile(int channels) {
+  const int lanes = lanes_for(channels);
+  const int max_vectors = std::max(1, channels / lanes);
+  BatchTile best{lanes, 1, 1};
+  double best_score = -1;
+  for (int v = 1; v <= std::min(max_vectors, 4); ++v) {
+    if (max_vectors % v != 0) continue;
+    for (int images = 1; images * v <= 28 && images <= 14; ++images) {
+      const int acc = v * images;
+      const double score = acc * 10 - double(v + images) / acc;
+      if (score > best_score) best_score = score, best = {lanes, v, images};
+    }
+  }
+  return best;
+}
+
 // The accumulator tile of a backward-weights pass: `vectors` vectors of output channels x `inputs`
 // input channels x `columns` kernel columns; each step of the reduction (one output pixel) loads
 // `vectors` d_out vectors and broadcasts inputs x columns input values. The most accumulators up

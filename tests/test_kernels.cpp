@@ -1,11 +1,13 @@
 // Every generated kernel of every node of the zoo models (tests/zoo.hpp, plus HappyModel) against the
-// naive reference (tests/reference.cpp), at batch 1 and 3, to a relative error of 1e-4; and each
+// naive reference (tests/reference.cpp), at batch 1 and 3 (and 16 where a convolution tiles across
+// the batch), to a relative error of 1e-4; and each
 // backward kernel against central finite differences of its own forward kernel.
 #include <gtest/gtest.h>
 
 #include <functional>
 #include <zoo.hpp>
 
+#include "../schedules/tiles.hpp"
 #include "harness.hpp"
 #include "reference.hpp"
 #include "zoo.hpp"
@@ -32,10 +34,16 @@ std::vector<Case> all_cases() {
   std::vector<Case> cases;
   for (cnngen::GraphView g : {cnngen::GraphView(zoo::odd), cnngen::GraphView(zoo::activations),
                               cnngen::GraphView(zoo::residual), cnngen::GraphView(zoo::blocks), cnngen::GraphView(zoo::stage2),
-                              cnngen::GraphView(happy_model::model)})
-    for (int i = 1; i < static_cast<int>(g.nodes.size()); ++i)
-      if (g.nodes[i].op != Op::flatten)
-        for (int n : {1, 3}) cases.push_back({g, i, n});
+                              cnngen::GraphView(zoo::stage45), cnngen::GraphView(happy_model::model)})
+    for (int i = 1; i < static_cast<int>(g.nodes.size()); ++i) {
+      const Node& node = g.nodes[i];
+      if (node.op == Op::flatten) continue;
+      for (int n : {1, 3}) cases.push_back({g, i, n});
+      // Small images tile across up to 14 images (schedules/tiles.hpp): 16 has a partial last tile.
+      const bool small_input = node.in.rank == 3 && cnngen::schedules::batch_tiled(node.in.w, node.in.h);
+      if (node.op == Op::conv2d && (small_input || cnngen::schedules::batch_tiled(node.out.w, node.out.h)))
+        cases.push_back({g, i, 16});
+    }
   return cases;
 }
 

@@ -27,7 +27,7 @@ struct Model {
 };
 
 const Model kModels[] = {{"odd", zoo::odd}, {"activations", zoo::activations}, {"residual", zoo::residual},
-                         {"blocks", zoo::blocks}, {"stage2", zoo::stage2}};
+                         {"blocks", zoo::blocks}, {"stage2", zoo::stage2}, {"stage45", zoo::stage45}};
 
 LossKind loss_of(const Network& net) {
   return net.classes() == 1 ? LossKind::binary_crossentropy : LossKind::categorical_crossentropy;
@@ -51,7 +51,7 @@ TEST_P(WholeNetwork, ForwardMatchesReferenceInTrainingAndInference) {
   for (cnngen::Parameter& p : net.parameters())
     if (!p.trainable)
       for (float& v : p.value) v = p.name.ends_with("variance") ? 0.5f + float(rng() % 100) / 100 : float(rng() % 100) / 100 - 0.5f;
-  for (int n : {1, 2, 5}) {
+  for (int n : {1, 2, 5, 9}) {  // 9: small images tile across 7 images (a partial last tile)
     const Vec x = random_vec(size_t(n) * net.graph().input_shape().size(), rng);
     const Vec want_infer = ref::network_logits(net, x, n, false);
     EXPECT_CLOSE(vec(net.forward(x.data(), n, false)), want_infer, "inference, batch " << n);

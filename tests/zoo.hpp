@@ -88,4 +88,17 @@ inline constexpr auto stage2 = cnngen::sequential<"ZooStage2",
     Flatten{},
     Dense{.units = 6, .activation = softmax}>();
 
+// ResNet50 stage-4/5 geometry at fewer channels: 3x3 'same' on 4x4 and 2x2 images and a strided 1x1
+// between them, whose kernels tile across the batch (schedules/tiles.hpp's batch_tiled) once a batch
+// holds a whole tile; test_kernels runs them at batch 16 too, a partial last tile.
+inline constexpr auto stage45 = cnngen::sequential<"ZooStage45",
+    Input{4, 4, 64},
+    Conv2D{.filters = 128, .kernel_size = 3, .padding = same},        // (4, 4, 128)
+    Conv2D{.filters = 256, .kernel_size = 1, .strides = 2},           // (2, 2, 256)
+    Conv2D{.filters = 64, .kernel_size = 3, .padding = same},         // (2, 2, 64)
+    BatchNormalization{},
+    Activation{relu},
+    Flatten{},
+    Dense{.units = 6, .activation = softmax}>();
+
 }  // namespace zoo
