@@ -1,10 +1,13 @@
 // The whole generated ResNet50: a training step (forward, loss, backward, Adam) and inference, in
 // images per second, at batch 32 and 1, on 1 and 2 threads; peak resident memory of the process.
 //   resnet50_train/cnngen/n32_t1 ...   counters: img_per_s, peak_rss_MiB
-// Run one benchmark per process (--benchmark_filter) for a clean peak_rss_MiB.
+// Run one benchmark per process (--benchmark_filter) for a clean peak_rss_MiB. With CNNGEN_PROFILE=1,
+// each benchmark also prints the time of each kernel (the profile RESULTS.md's analysis cites).
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
+#include <cstdlib>
+#include <iostream>
 #include <random>
 #include <resnet50.hpp>
 
@@ -40,6 +43,7 @@ void run(benchmark::State& state, bool train) {
   for (auto _ : state) step();
   state.counters["img_per_s"] = benchmark::Counter(n, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["peak_rss_MiB"] = peak_rss_mib();
+  if (std::getenv("CNNGEN_PROFILE")) std::cerr << model.network().profile_report();
 }
 
 void args(benchmark::internal::Benchmark* b) {

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
@@ -75,6 +76,7 @@ class Network {
   };
   void set_profiling(bool on) { profiling_ = on; }
   std::vector<KernelTime> profile() const;
+  std::string profile_report() const;  // a table of profile(), each kernel's share of the total
 
   // Precise BatchNorm statistics: between begin and end, forward(training) sets each layer's moving
   // statistics to the plain average of the batch statistics it sees, instead of Keras's momentum
@@ -93,7 +95,7 @@ class Network {
     explicit operator bool() const { return fn != nullptr; }
   };
   struct Slot {  // what one node holds for the current batch
-    Buffer out, pre, grad, d_pre, mean, var, scratch;
+    Buffer out, pre, grad, d_pre, mean, var;  // grad: borrowed from the pool during backward
     KernelRef fwd, fwd_infer, bwd_data, bwd_weights, act_fwd, act_bwd;
     int w = -1, b = -1, gamma = -1, beta = -1, moving_mean = -1, moving_var = -1;
     std::vector<int> consumers;
@@ -102,13 +104,27 @@ class Network {
   };
 
   KernelRef need(const Node& node, Kernel kind);
+  bool overwrites_input(int i) const;
   void allocate(int n);
   void run(KernelRef k, const char* what, const Node& node, std::vector<void*> args);
   // Has `write` produce a contribution to node i's gradient: straight into it if it is the first this
-  // pass, else into scratch and added (a node read by several layers, as a residual shortcut is).
+  // pass, else into a scratch buffer and added (a node read by several layers, as a shortcut is).
   template <class Write>
   void emit(int i, Write&& write);
-  void accumulate(int i, const Buffer& g);
+  // Node i's gradient gets node `from`'s, whose backward is the identity (Add, Flatten, linear):
+  // the buffer itself when it is i's first contribution (`from` is done with it), else added.
+  void pass_on(int i, int from);
+
+  // Gradient memory. A node's gradient lives from its first contribution until its own backward has
+  // run; then its buffer returns to the pool, to be reused for a layer nearer the input. Live at once
+  // are a few layers' gradients rather than every layer's.
+  Buffer borrow(const Shape& s);
+  void give_back(Buffer& b);
+  struct PoolBlock {
+    FloatArray data;
+    bool used = false;
+  };
+  std::vector<std::unique_ptr<PoolBlock>> pool_;
   Buffer param_buffer(int index, bool grad);
 
   GraphView graph_;

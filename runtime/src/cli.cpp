@@ -209,12 +209,7 @@ namespace {
 
 // CNNGEN_PROFILE=1: where the time went, kernel by kernel, at the end of the command.
 void print_profile(Model& model) {
-  if (!std::getenv("CNNGEN_PROFILE")) return;
-  double total = 0;
-  for (const auto& t : model.network().profile()) total += t.seconds;
-  std::fprintf(stderr, "%-52s %8s %10s %6s\n", "kernel", "calls", "seconds", "share");
-  for (const auto& t : model.network().profile())
-    if (t.calls) std::fprintf(stderr, "%-52s %8lld %10.3f %5.1f%%\n", t.kernel.c_str(), (long long)t.calls, t.seconds, 100 * t.seconds / total);
+  if (std::getenv("CNNGEN_PROFILE")) std::cerr << model.network().profile_report();
 }
 
 }  // namespace

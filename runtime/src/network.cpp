@@ -1,10 +1,12 @@
 #include <cnngen/network.hpp>
 
 #include <HalideRuntime.h>
+#include <xmmintrin.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -41,6 +43,14 @@ uint64_t fnv1a(std::string_view s) {
   return h;
 }
 
+// Products of tiny activations and gradients are denormal floats, which this CPU multiplies through a
+// microcode assist ~100 cycles long: a freshly initialised ResNet50 ran inference 2.3x slower for it
+// (120 against 281 images/s; its 4x4 3x3 convolutions 3x slower than on the benchmark's inputs).
+// TensorFlow, whose Keras the course uses, runs its CPU kernels with denormals flushed to zero too
+// (FTZ: results; DAZ: inputs). MXCSR is per thread: Halide's worker threads, created on the first
+// parallel loop, inherit it from the thread that creates them.
+void flush_denormals_to_zero() { _mm_setcsr(_mm_getcsr() | 0x8040); }
+
 void add_into(const Buffer& dst, const Buffer& src) {
   float* d = dst.data();
   const float* s = src.data();
@@ -58,6 +68,7 @@ Buffer flat_view(const Buffer& b) {
 
 Network::Network(GraphView graph, const KernelTable& kernels) : graph_(graph), kernels_(kernels) {
   halide_set_error_handler(capture_halide_error);
+  flush_denormals_to_zero();
   profiling_ = std::getenv("CNNGEN_PROFILE") != nullptr;
   const int count = static_cast<int>(graph_.nodes.size());
   if (count == 0 || graph_.nodes[0].op != Op::input)
@@ -140,6 +151,22 @@ std::vector<Network::KernelTime> Network::profile() const {
   return t;
 }
 
+std::string Network::profile_report() const {
+  double total = 0;
+  for (const KernelTime& t : times_) total += t.seconds;
+  std::string report;
+  char line[160];
+  std::snprintf(line, sizeof line, "%-52s %8s %10s %6s\n", "kernel", "calls", "seconds", "share");
+  report += line;
+  for (const KernelTime& t : profile())
+    if (t.calls) {
+      std::snprintf(line, sizeof line, "%-52s %8lld %10.3f %5.1f%%\n", t.kernel.c_str(), static_cast<long long>(t.calls),
+                    t.seconds, total > 0 ? 100 * t.seconds / total : 0.0);
+      report += line;
+    }
+  return report;
+}
+
 void Network::initialize(uint64_t seed) {
   for (int i = 0; i < static_cast<int>(slots_.size()); ++i) {
     const Node& n = graph_.nodes[i];
@@ -167,24 +194,36 @@ Buffer Network::param_buffer(int index, bool grad) {
   return Buffer(grad ? p.grad.data() : p.value.data(), dims);
 }
 
+// An activation after a BatchNorm or an Add runs in place when nothing else reads its input: neither
+// layer needs its own output to go backward (BatchNorm differentiates from its input and batch
+// statistics, Add from nothing), and the activation's backward reads the activation's output. This
+// keeps one tensor instead of two for every BN -> ReLU and Add -> ReLU of a ResNet. Pointwise
+// activations only: softmax reads its input again after writing.
+bool Network::overwrites_input(int i) const {
+  const Node& node = graph_.nodes[i];
+  if (node.op != Op::activation || !slots_[i].act_fwd || node.act == Act::softmax) return false;
+  const Op producer = graph_.nodes[node.in0].op;
+  return slots_[node.in0].consumers.size() == 1 && (producer == Op::batch_norm || producer == Op::add);
+}
+
 void Network::allocate(int n) {
   batch_ = n;
   if (n <= capacity_) return;
   capacity_ = n;
+  for (Slot& s : slots_) s.grad = Buffer(), s.grad_written = false;
+  pool_.clear();  // its blocks are sized for the old capacity
   for (int i = 0; i < static_cast<int>(slots_.size()); ++i) {
     const Node& node = graph_.nodes[i];
     Slot& s = slots_[i];
     const std::vector<int> dims = halide_dims(node.out, n);
     if (node.op == Op::flatten) {
       s.out = Buffer(slots_[node.in0].out.data(), dims);  // NHWC flattened is the same memory
-    } else if (node.op == Op::activation && !s.act_fwd) {
+    } else if (node.op == Op::activation && (!s.act_fwd || overwrites_input(i))) {
       // No kernel: linear (the identity), or the fused head, whose logits are its input's output.
       s.out = Buffer(slots_[node.in0].out.data(), dims);
     } else {
       s.out = Buffer(dims);
     }
-    s.grad = Buffer(dims);
-    if (s.consumers.size() > 1) s.scratch = Buffer(dims);
     if (node.op == Op::dense && s.act_fwd) s.pre = Buffer(dims), s.d_pre = Buffer(dims);
     if (node.op == Op::batch_norm) s.mean = Buffer(node.in.c), s.var = Buffer(node.in.c);
   }
@@ -273,33 +312,72 @@ const Buffer& Network::forward(const float* x, int n, bool training) {
   return logits_;
 }
 
+Buffer Network::borrow(const Shape& s) {
+  const std::vector<int> dims = halide_dims(s, capacity_);
+  size_t need = 1;
+  for (int d : dims) need *= static_cast<size_t>(d);
+  PoolBlock* best = nullptr;  // the smallest free block that fits
+  for (auto& b : pool_)
+    if (!b->used && b->data.size() >= need && (!best || b->data.size() < best->data.size())) best = b.get();
+  if (!best) {
+    pool_.push_back(std::make_unique<PoolBlock>());
+    best = pool_.back().get();
+    best->data.resize(need);
+  }
+  best->used = true;
+  return Buffer(best->data.data(), dims);
+}
+
+void Network::give_back(Buffer& b) {
+  for (auto& block : pool_)
+    if (block->data.data() == b.data()) block->used = false;
+  b = Buffer();
+}
+
 template <class Write>
 void Network::emit(int i, Write&& write) {
   Slot& t = slots_[i];
-  Buffer dst = batch_view(t.grad, batch_);
+  const Shape& shape = graph_.nodes[i].out;
   if (!t.grad_written) {
+    t.grad = borrow(shape);
+    Buffer dst = batch_view(t.grad, batch_);
     write(dst);
     t.grad_written = true;
     return;
   }
-  if (!t.scratch.data()) t.scratch = Buffer(halide_dims(graph_.nodes[i].out, capacity_));
-  Buffer tmp = batch_view(t.scratch, batch_);
+  Buffer scratch = borrow(shape), tmp = batch_view(scratch, batch_);
   write(tmp);
-  add_into(dst, tmp);
+  add_into(batch_view(t.grad, batch_), tmp);
+  give_back(scratch);
 }
 
-void Network::accumulate(int i, const Buffer& g) {
-  emit(i, [&](Buffer& dst) { std::memcpy(dst.data(), g.data(), sizeof(float) * dst.number_of_elements()); });
+void Network::pass_on(int i, int from) {
+  Slot& t = slots_[i];
+  Slot& f = slots_[from];
+  if (t.grad_written) {
+    add_into(batch_view(t.grad, batch_), batch_view(f.grad, batch_));
+    return;
+  }
+  // The same memory order (Flatten's (k, n) is NHWC's (c, w, h, n)): the buffer is re-dimensioned.
+  t.grad = Buffer(f.grad.data(), halide_dims(graph_.nodes[i].out, capacity_));
+  f.grad = Buffer();
+  t.grad_written = true;
 }
 
-Buffer Network::input_gradient() const { return batch_view(slots_[0].grad, batch_); }
+Buffer Network::input_gradient() const {
+  if (!slots_[0].grad_written) throw std::logic_error("input_gradient: backward(d_logits, true) was not called");
+  return batch_view(slots_[0].grad, batch_);
+}
 
 void Network::backward(const Buffer& d_logits, bool input_gradient) {
   const int n = batch_;
   if (d_logits.number_of_elements() != static_cast<size_t>(classes()) * n)
     throw std::invalid_argument("backward: the loss gradient does not match the last forward batch");
-  for (Slot& s : slots_) s.grad_written = false;
-  accumulate(head_logits_node_, d_logits);
+  for (Slot& s : slots_) {
+    if (s.grad.data()) give_back(s.grad);  // the last pass's input gradient
+    s.grad_written = false;
+  }
+  emit(head_logits_node_, [&](Buffer& dst) { std::memcpy(dst.data(), d_logits.data(), sizeof(float) * dst.number_of_elements()); });
   for (int i = static_cast<int>(slots_.size()) - 1; i >= 1; --i) {
     Slot& s = slots_[i];
     if (!s.grad_written) continue;  // no gradient reaches it (the fused head: its input has it)
@@ -343,16 +421,16 @@ void Network::backward(const Buffer& d_logits, bool input_gradient) {
         if (to_input) {
           emit(node.in0, bwd);
         } else {  // gamma and beta still need their gradients
-          if (!s.scratch.data()) s.scratch = Buffer(halide_dims(node.in, capacity_));
-          Buffer t = batch_view(s.scratch, n);
+          Buffer scratch = borrow(node.in), t = batch_view(scratch, n);
           bwd(t);
+          give_back(scratch);
         }
         break;
       }
       case Op::activation:
         if (!to_input) break;
         if (!s.act_bwd) {  // linear: the gradient passes through
-          accumulate(node.in0, g);
+          pass_on(node.in0, i);
           break;
         }
         emit(node.in0, [&](Buffer& t) {
@@ -367,13 +445,15 @@ void Network::backward(const Buffer& d_logits, bool input_gradient) {
         });
         break;
       case Op::flatten:
-        if (to_input) accumulate(node.in0, g);  // same memory order: a copy is the reshape
+        if (to_input) pass_on(node.in0, i);
         break;
-      case Op::add:
-        if (slots_[node.in0].needs_grad || input_gradient) accumulate(node.in0, g);
-        if (slots_[node.in1].needs_grad || input_gradient) accumulate(node.in1, g);
+      case Op::add:  // both inputs get the gradient: a copy for the shortcut, the buffer for the other
+        if (slots_[node.in1].needs_grad || input_gradient)
+          emit(node.in1, [&](Buffer& t) { std::memcpy(t.data(), g.data(), sizeof(float) * t.number_of_elements()); });
+        if (slots_[node.in0].needs_grad || input_gradient) pass_on(node.in0, i);
         break;
     }
+    if (s.grad.data()) give_back(s.grad);
   }
 }
 }  // namespace cnngen
