@@ -1,7 +1,8 @@
 // Convolutions, generated against the naive loop nest and oneDNN, side by side in one run.
-//   course_conv5x5/{cnngen,naive,onednn}/...     the course's 28x28x192 -> 32 5x5 'same', N=32
-//   course_bottleneck/{cnngen,onednn}/...        1x1 192->16 then 5x5 16->32, N=32
-//   resnet50_conv_{fwd,bwd_data,bwd_weights}/{cnngen,onednn}/<kernel>   every distinct ResNet50 conv, N=32
+//   course_conv5x5/{cnngen,cnngen_auto,naive,onednn}/...     the course's 28x28x192 -> 32 5x5 'same', N=32
+//   course_bottleneck/{cnngen,cnngen_auto,naive,onednn}/...  1x1 192->16 then 5x5 16->32, N=32
+//   resnet50_{fwd,bwd_data,bwd_weights}/{cnngen,cnngen_auto,onednn}/<kernel>   every distinct ResNet50 conv, N=32
+// cnngen is the hand-scheduled kernel; cnngen_auto its twin scheduled by Adams2019 (beam 1).
 // Counters: GFLOPS (2 per multiply-accumulate, padding taps counted), pct_peak (of the peak this
 // binary measures at start-up, also reported as peak/fma_avx512/core), MACs_per_image.
 // Threads: CNNGEN_BENCH_THREADS (default 1), for Halide and oneDNN alike.
@@ -12,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <resnet50.hpp>
+#include <bench_auto.hpp>
 #include <bench_course.hpp>
 
 #include "../examples/resnet50/model.hpp"
@@ -32,7 +34,12 @@ void register_conv(const std::string& name, std::function<std::unique_ptr<Conv>(
   benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
     bench::set_threads(g_threads);
     std::unique_ptr<Conv> conv = make();
-    conv->run();  // warm: first-touch of buffers, oneDNN's JIT
+    try {
+      conv->run();  // warm: first-touch of buffers, oneDNN's JIT
+    } catch (const std::exception& e) {  // an autoscheduled twin Adams2019 could not schedule
+      state.SkipWithError(e.what());
+      return;
+    }
     for (auto _ : state) conv->run();
     state.counters["GFLOPS"] = benchmark::Counter(2 * macs_batch * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
     state.counters["pct_peak"] = benchmark::Counter(2 * macs_batch / (g_peak * g_threads) * 100,
@@ -46,6 +53,9 @@ void register_shape(const std::string& suite, const std::string& shape, const cn
   const double macs = bench::conv_macs(k, n), per_image = bench::conv_macs(k, 1);
   const std::string tail = "/" + shape + "_n" + std::to_string(n) + "_t" + std::to_string(g_threads);
   register_conv<bench::CnngenConv>(suite + "/cnngen" + tail, [=, &table] { return std::make_unique<bench::CnngenConv>(table, k, n); },
+                                   macs, per_image);
+  const cnngen::KernelTable& twins = cnngen::generated::bench_auto();
+  register_conv<bench::CnngenConv>(suite + "/cnngen_auto" + tail, [=, &twins] { return std::make_unique<bench::CnngenConv>(twins, k, n); },
                                    macs, per_image);
   if (naive)
     register_conv<bench::NaiveConv>(suite + "/naive" + tail, [=] { return std::make_unique<bench::NaiveConv>(k, n); }, macs, per_image);

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Tables for RESULTS.md from bench_conv's JSON (--benchmark_format=json or --benchmark_out):
-for every suite and shape, GFLOPS of each implementation, % of the measured peak, and the
-ratio cnngen / onednn (and cnngen / naive where the naive loop nest ran).
+for every suite and shape, GFLOPS of each implementation, % of the measured peak, the ratios
+cnngen / onednn, cnngen / cnngen_auto (the Adams2019 twin) and cnngen / naive where the naive loop
+nest ran; then how many shapes meet issue 4's targets (forward >= 0.9x oneDNN, backward >= 0.8x).
 
     python3 benchmarks/compare.py bench_conv.json
 """
@@ -13,7 +14,7 @@ from collections import defaultdict
 def main(path):
     with open(path) as f:
         data = json.load(f)
-    rows = defaultdict(dict)  # (suite, shape) -> impl -> (gflops, pct)
+    rows = defaultdict(dict)  # (suite, shape) -> impl -> (gflops, pct) or None when it failed
     peak = None
     for b in data["benchmarks"]:
         if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
@@ -24,16 +25,24 @@ def main(path):
             peak = b["GFLOPS"]
             continue
         suite, impl, shape = parts[0], parts[1], "/".join(parts[2:])
-        rows[(suite, shape)][impl] = (b["GFLOPS"], b.get("pct_peak", 0))
+        rows[(suite, shape)][impl] = None if b.get("error_occurred") else (b["GFLOPS"], b.get("pct_peak", 0))
     print(f"Measured peak: {peak:.1f} GFLOP/s per core\n" if peak else "")
-    print("| suite | shape | cnngen GFLOP/s (% peak) | oneDNN GFLOP/s | naive GFLOP/s | cnngen / oneDNN | cnngen / naive |")
-    print("|---|---|---|---|---|---|---|")
+    print("| suite | shape | cnngen GFLOP/s (% peak) | Adams2019 twin | oneDNN | naive | cnngen / oneDNN | cnngen / twin | cnngen / naive |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    met = defaultdict(lambda: [0, 0])  # pass -> [meeting the target, shapes]
     for (suite, shape), impls in rows.items():
-        c = impls.get("cnngen", (0, 0))
-        o = impls.get("onednn", (0, 0))
-        n = impls.get("naive")
-        print(f"| {suite} | {shape} | {c[0]:.1f} ({c[1]:.0f}%) | {o[0]:.1f} | {f'{n[0]:.2f}' if n else ''} | "
-              f"{c[0] / o[0]:.2f}x | {f'{c[0] / n[0]:.0f}x' if n else ''} |")
+        c, o, a, n = (impls.get(k) for k in ("cnngen", "onednn", "cnngen_auto", "naive"))
+        twin = "failed" if "cnngen_auto" in impls and a is None else (f"{a[0]:.1f}" if a else "")
+        print(f"| {suite} | {shape} | {c[0]:.1f} ({c[1]:.0f}%) | {twin} | {o[0]:.1f} | {f'{n[0]:.2f}' if n else ''} | "
+              f"{c[0] / o[0]:.2f}x | {f'{c[0] / a[0]:.1f}x' if a else ''} | {f'{c[0] / n[0]:.0f}x' if n else ''} |")
+        if suite.startswith("resnet50_"):
+            kind = suite[len("resnet50_"):]
+            target = 0.9 if kind == "fwd" else 0.8
+            met[kind][0] += c[0] / o[0] >= target
+            met[kind][1] += 1
+    print()
+    for kind, (ok, total) in met.items():
+        print(f"- resnet50 {kind}: {ok} of {total} shapes at or above {0.9 if kind == 'fwd' else 0.8}x oneDNN")
 
 
 if __name__ == "__main__":

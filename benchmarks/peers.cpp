@@ -8,6 +8,7 @@
 #include <dnnl.hpp>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <unordered_map>
 
 namespace bench {
@@ -19,6 +20,14 @@ double conv_macs(const KernelSpec& k, int n) {
   const cnngen::Shape o = k.out();
   return double(n) * o.h * o.w * o.c * k.kernel.h * k.kernel.w * k.in.c;
 }
+
+namespace {
+// Halide's default error handler aborts; a kernel that fails (an autoscheduled twin Adams2019 could not
+// schedule) is reported by the benchmark instead, with Halide's message.
+thread_local std::string halide_message;
+extern "C" void keep_halide_error(void*, const char* msg) { halide_message = msg ? msg : ""; }
+const bool handler_installed = (halide_set_error_handler(keep_halide_error), true);
+}  // namespace
 
 void set_threads(int threads) {
   halide_set_num_threads(threads);
@@ -85,7 +94,7 @@ CnngenConv::CnngenConv(const cnngen::KernelTable& table, const KernelSpec& k, in
 }
 
 void CnngenConv::run() {
-  if (fn_(args_.data()) != 0) throw std::runtime_error("generated kernel failed");
+  if (fn_(args_.data()) != 0) throw std::runtime_error("generated kernel failed: " + halide_message);
 }
 
 NaiveConv::NaiveConv(const KernelSpec& k, int n) : k_(k), n_(n) {

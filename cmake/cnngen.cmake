@@ -1,15 +1,20 @@
-# cnngen_add_model(NAME <lib> MODEL <header> [SYMBOLS <expr>...] [SHARDS <n>])
+# cnngen_add_model(NAME <lib> MODEL <header> [SYMBOLS <expr>...] [SHARDS <n>]
+#                  [AUTOSCHEDULE_PLUGIN <so>] [KINDS <kind>...])
 #
 # Turns a model header into a static library <lib> of generated kernels, with the typed table
 # `cnngen::generated::<lib>()` (declared in <cnngen/generated.hpp>-style header <lib>.hpp) that
 # cnngen::Model runs. SYMBOLS are the constexpr graphs the header defines (default: <lib>::model);
 # their kernels are generated once each. SHARDS splits generation across that many processes.
+# AUTOSCHEDULE_PLUGIN (the benchmarks' twins): every kernel scheduled by that autoscheduler plugin
+# (Adams2019, beam 1) instead of schedules/, its functions prefixed with <lib>_ so that the library
+# links beside the hand-scheduled one. KINDS keeps only the kernels of those kinds (plan.hpp's names,
+# e.g. conv_fwd): Adams2019 takes ~6 s a kernel.
 #
 #   header --planner (no Halide, ~1 s)--> kernels.txt, table.cpp
 #   kernels.txt --cnngen-gen (Halide) x SHARDS--> kernels_<i>.a
 #   <lib> = table.cpp + kernels_<i>.a + the one shared Halide runtime
 function(cnngen_add_model)
-  cmake_parse_arguments(ARG "" "NAME;MODEL;SHARDS" "SYMBOLS" ${ARGN})
+  cmake_parse_arguments(ARG "" "NAME;MODEL;SHARDS;AUTOSCHEDULE_PLUGIN" "SYMBOLS;KINDS" ${ARGN})
   if(NOT ARG_NAME OR NOT ARG_MODEL)
     message(FATAL_ERROR "cnngen_add_model: NAME and MODEL are required")
   endif()
@@ -39,11 +44,21 @@ function(cnngen_add_model)
     "namespace cnngen::generated {\nconst cnngen::KernelTable& ${ARG_NAME}();\n}\n")
   configure_file("${dir}/${ARG_NAME}.hpp.in" "${dir}/include/${ARG_NAME}.hpp" COPYONLY)
 
+  set(planner_options "")
+  set(autoschedule "")
+  if(ARG_AUTOSCHEDULE_PLUGIN)
+    list(APPEND planner_options --prefix "${ARG_NAME}_")
+    set(autoschedule --autoschedule "${ARG_AUTOSCHEDULE_PLUGIN}" --prefix "${ARG_NAME}_")
+  endif()
+  if(ARG_KINDS)
+    list(JOIN ARG_KINDS "," kinds)
+    list(APPEND planner_options --kinds "${kinds}")
+  endif()
   add_executable(${ARG_NAME}_planner "${dir}/planner.cpp")
   target_link_libraries(${ARG_NAME}_planner PRIVATE cnngen_dsl)
   add_custom_command(
     OUTPUT "${dir}/kernels.txt" "${dir}/table.cpp"
-    COMMAND ${ARG_NAME}_planner "${dir}/kernels.txt" "${dir}/table.cpp"
+    COMMAND ${ARG_NAME}_planner "${dir}/kernels.txt" "${dir}/table.cpp" ${planner_options}
     DEPENDS ${ARG_NAME}_planner
     COMMENT "Planning the kernels of ${ARG_NAME}")
 
@@ -54,7 +69,7 @@ function(cnngen_add_model)
     add_custom_command(
       OUTPUT "${lib}"
       COMMAND cnngen-gen kernels --specs "${dir}/kernels.txt" --target "${CNNGEN_HALIDE_TARGET}"
-              --shard ${i} --shards ${ARG_SHARDS} --out "${lib}"
+              --shard ${i} --shards ${ARG_SHARDS} --out "${lib}" ${autoschedule}
       DEPENDS cnngen-gen "${dir}/kernels.txt"
       COMMENT "Generating the kernels of ${ARG_NAME} (shard ${i} of ${ARG_SHARDS})")
     list(APPEND archives "${lib}")

@@ -11,7 +11,8 @@ using namespace Halide;
 
 namespace {
 
-Var c("c"), x("x"), y("y"), n("n"), kx("kx"), ky("ky"), ci("ci");
+// Not "ci": Adams2019 names the inner loop of a split of c "ci", and the twin (codegen/autoschedule) would clash.
+Var c("c"), x("x"), y("y"), n("n"), kx("kx"), ky("ky"), ci("c_in");
 
 bool has_padding(const KernelSpec& k) { return k.pad_top || k.pad_bottom || k.pad_left || k.pad_right; }
 

@@ -4,6 +4,9 @@
 //
 //   cnngen-gen runtime --target T --out libruntime.a
 //   cnngen-gen kernels --specs kernels.txt --target T --out lib.a [--shard I --shards N] [--stmt DIR]
+//                      [--autoschedule PLUGIN.so --prefix P]
+// With --autoschedule, each kernel is the bare algorithm scheduled by Adams2019 (beam 1) instead of
+// schedules/, and its function is named P<kernel>: the benchmarks' autoscheduled twins.
 #include <Halide.h>
 
 #include <filesystem>
@@ -13,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "autoschedule.hpp"
 #include "kernel.hpp"
 
 namespace fs = std::filesystem;
@@ -21,14 +25,15 @@ using namespace Halide;
 namespace {
 
 struct Options {
-  std::string mode, specs, target, out, stmt_dir;
+  std::string mode, specs, target, out, stmt_dir, autoschedule_plugin, prefix;
   int shard = 0, shards = 1;
 };
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "cnngen-gen: " << why << "\n"
             << "usage: cnngen-gen runtime --target T --out LIB.a\n"
-            << "       cnngen-gen kernels --specs FILE --target T --out LIB.a [--shard I --shards N] [--stmt DIR]\n";
+            << "       cnngen-gen kernels --specs FILE --target T --out LIB.a [--shard I --shards N] [--stmt DIR]\n"
+            << "                          [--autoschedule PLUGIN.so --prefix P]\n";
   std::exit(2);
 }
 
@@ -46,6 +51,8 @@ Options parse(int argc, char** argv) {
     else if (a == "--shard") o.shard = std::stoi(v);
     else if (a == "--shards") o.shards = std::stoi(v);
     else if (a == "--stmt") o.stmt_dir = v;
+    else if (a == "--autoschedule") o.autoschedule_plugin = v;
+    else if (a == "--prefix") o.prefix = v;
     else usage("unknown option " + a);
   }
   if (o.target.empty() || o.out.empty()) usage("--target and --out are required");
@@ -85,11 +92,26 @@ int kernels(const Options& o) {
   for (int index = 0; std::getline(in, line); ++index) {
     if (line.empty() || index % o.shards != o.shard) continue;
     const cnngen::KernelSpec spec = cnngen::KernelSpec::parse(line);
-    const std::string name = spec.name();
+    const std::string name = o.prefix + spec.name();
     try {
-      cnngen::codegen::BuiltKernel k = cnngen::codegen::build_kernel(spec);
+      const bool hand_scheduled = o.autoschedule_plugin.empty();
+      cnngen::codegen::BuiltKernel k = cnngen::codegen::build_kernel(spec, hand_scheduled);
+      if (!hand_scheduled) {
+        cnngen::codegen::Autoscheduler a;
+        a.plugin = o.autoschedule_plugin;
+        cnngen::codegen::autoschedule(k, a, target);
+      }
       const std::string obj = (objdir / (name + ".o")).string();
-      k.pipeline.compile_to_object(obj, k.arguments(), name, target);
+      try {
+        k.pipeline.compile_to_object(obj, k.arguments(), name, target);
+      } catch (const Halide::Error& e) {
+        if (hand_scheduled) throw;
+        // Adams2019 can emit a schedule Halide 14 then rejects (an unrolled loop of run-time extent).
+        std::string why = e.what();
+        why = "Adams2019's schedule does not compile: " + why.substr(0, why.find('\n'));
+        std::cerr << "cnngen-gen: warning: " << name << ": " << why << "\n";
+        cnngen::codegen::unschedulable(k, why).pipeline.compile_to_object(obj, k.arguments(), name, target);
+      }
       if (!o.stmt_dir.empty())  // the lowered loop nest, for reading a schedule
         k.pipeline.compile_to_lowered_stmt((fs::path(o.stmt_dir) / (name + ".stmt")).string(), k.arguments(), Text, target);
       objects.push_back(obj);
