@@ -115,10 +115,12 @@ BuiltKernel backward_weights(const KernelSpec& k, bool scheduled) {
 
   Conv2dBwdWeights st;
   st.padded = zero_padded(in, s, k);
+  st.d_out = Func("d_out_read");  // where a schedule may pack d_out
+  st.d_out(c, x, y, n) = d_out(c, x, y, n);
   st.r = RDom(0, o.w, 0, o.h, 0, d_out.dim(3).extent(), "r");
   st.acc = Func("acc");
   st.acc(c, ci, kx, ky) = 0.0f;
-  st.acc(c, ci, kx, ky) += d_out(c, st.r.x, st.r.y, st.r.z) *
+  st.acc(c, ci, kx, ky) += st.d_out(c, st.r.x, st.r.y, st.r.z) *
                            st.padded(ci, st.r.x * k.strides.w + kx - k.pad_left, st.r.y * k.strides.h + ky - k.pad_top, st.r.z);
   st.d_w = Func("d_w");
   st.d_w(c, ci, kx, ky) = st.acc(c, ci, kx, ky);

@@ -82,7 +82,15 @@ void schedule(Conv2dFwd& s, const KernelSpec& k) {
 // Backward data: the same register tiles over input channels x input pixels. The tap predicate
 // depends on (x, y, kx, ky) only: with image tiles, a scalar test around each vector FMA.
 void schedule(Conv2dBwdData& s, const KernelSpec& k) {
-  s.w_t.compute_root().vectorize(s.w_t.args()[0], lanes_for(k.in.c));
+  // The transposed weights (2.4-9.4 MB on stages 4 and 5), in 16x16 blocks: each vector of input
+  // channels gathers 16 floats a row of Cout apart, and a block's 16 rows stay in L1 for its 16
+  // gathers; row by row, a 2048-channel sweep (128 KB of lines) missed L1 on every gathered float.
+  Var wci = s.w_t.args()[0], wco = s.w_t.args()[1], cio("cio"), coo("coo"), cii("cii"), coi("coi");
+  s.w_t.compute_root();
+  if (k.in.c % schedules::kLanes == 0 && k.units % schedules::kLanes == 0)
+    s.w_t.tile(wci, wco, cio, coo, cii, coi, schedules::kLanes, schedules::kLanes).vectorize(cii).unroll(coi).parallel(coo);
+  else
+    s.w_t.vectorize(wci, lanes_for(k.in.c)).parallel(wco);
   const auto tiled = [&](Func out, int w, int h) {
     if (schedules::batch_tiled(w, h))
       small_image_tiled(out, s.acc, s.r, s.d_in.output_buffer().dim(3).extent(), schedules::batch_tile(k.in.c),
@@ -120,8 +128,12 @@ void schedule(Conv2dBwdWeights& s, const KernelSpec& k) {
   Var aco("aco"), acv("acv"), acio("acio"), acin("acin"), akxo("akxo"), akxi("akxi");
   if (o.w * o.h <= 16) {
     s.d_w.split(c, co, cii, t.channels()).split(ci, cio, cin, t.inputs).split(kx, kxo, kxi, t.columns)
-        .reorder(cii, cin, kxi, co, cio, kxo, ky).fuse(kxo, ky, t1).fuse(cio, t1, t2).parallel(t2).vectorize(cii, t.lanes);
-    s.acc.compute_at(s.d_w, co);
+        .reorder(cii, cin, kxi, cio, co, kxo, ky).fuse(kxo, ky, t1).fuse(co, t1, t2).parallel(t2).vectorize(cii, t.lanes);
+    s.acc.compute_at(s.d_w, cio);
+    // The task's d_out channels, packed: in place each reduction step (a pixel) reads two vectors
+    // a row of Cout floats apart, a new page per step that no prefetcher follows.
+    Func packed = s.d_out.in(s.acc);  // the bias gradient reads d_out as it is
+    packed.compute_at(s.d_w, t2).vectorize(packed.args()[0], t.lanes);
     s.acc.split(ac, aco, acv, t.lanes).vectorize(acv).unroll(aco);
     s.acc.update().split(ac, aco, acv, t.lanes).reorder(acv, aco, aci, akx, s.r.x, s.r.y, s.r.z)
         .vectorize(acv).unroll(aco).unroll(aci).unroll(akx);
