@@ -2,6 +2,7 @@
 // variance (C). M = N*H*W values per channel.
 //   train:     mean = sum(x)/M, var = sum((x-mean)^2)/M (two passes: no cancellation), y = gamma*(x-mean)/sqrt(var+eps) + beta
 //   inference: y = gamma*(x - moving_mean)/sqrt(moving_var + eps) + beta
+//   (both forwards end with the activation fused into them, if any: plan.hpp's fused_activation)
 //   backward (batch statistics): xhat = (x-mean)/sqrt(var+eps), d_beta = sum(dy), d_gamma = sum(dy*xhat),
 //              dx = gamma/sqrt(var+eps)/M * (M*dy - d_beta - xhat*d_gamma)
 #include "kernel.hpp"
@@ -38,7 +39,7 @@ BuiltKernel train_forward(const KernelSpec& k, bool scheduled) {
   st.scale = Func("scale");
   st.scale(c) = gamma(c) / sqrt(st.var(c) + eps);
   st.out = Func("out");
-  st.out(c, x, y, n) = (in(c, x, y, n) - st.mean(c)) * st.scale(c) + beta(c);
+  st.out(c, x, y, n) = activate(k.act, (in(c, x, y, n) - st.mean(c)) * st.scale(c) + beta(c));
   constrain_image_output(st.out, s);
   constrain_fixed_output(st.mean, {s.c});
   constrain_fixed_output(st.var, {s.c});
@@ -59,7 +60,7 @@ BuiltKernel infer_forward(const KernelSpec& k, bool scheduled) {
   st.shift = Func("shift");
   st.shift(c) = beta(c) - mean(c) * st.scale(c);
   st.out = Func("out");
-  st.out(c, x, y, n) = in(c, x, y, n) * st.scale(c) + st.shift(c);
+  st.out(c, x, y, n) = activate(k.act, in(c, x, y, n) * st.scale(c) + st.shift(c));
   constrain_image_output(st.out, s);
   if (scheduled) schedule(st, k);
   return {Pipeline(st.out), {in, gamma, beta, mean, var, eps}};

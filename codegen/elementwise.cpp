@@ -2,7 +2,8 @@
 //   act fwd:  relu max(x, 0); sigmoid 1/(1+e^-x); tanh; softmax over channels (c, m) with the max subtracted
 //   act bwd (from the output y): relu dy*(y>0); sigmoid dy*y*(1-y); tanh dy*(1-y^2);
 //            softmax y*(dy - sum_c dy*y)
-//   add:      out = a + b (backward is the identity to both inputs, done by the run time)
+//   add:      out = a + b, or act(a + b) with a fused activation (backward is the identity to both
+//             inputs, done by the run time; the fused activation's backward is its own layer's)
 //   zeropad:  out(c, x, y, n) = in(c, x - pl, y - pt, n) inside, 0 outside; backward crops.
 #include "kernel.hpp"
 #include "stages.hpp"
@@ -51,13 +52,7 @@ BuiltKernel activation(const KernelSpec& k, bool scheduled) {
   Func f(k.kind == Kernel::act_fwd ? "out" : "d_in");
   if (k.kind == Kernel::act_fwd) {
     ImageParam in = flat_param("in");
-    Expr v = in(i);
-    switch (k.act) {
-      case Act::relu: f(i) = max(v, 0.0f); break;
-      case Act::sigmoid: f(i) = 1.0f / (1.0f + exp(-v)); break;
-      case Act::tanh: f(i) = tanh(v); break;
-      default: f(i) = v; break;
-    }
+    f(i) = activate(k.act, in(i));
     constrain_flat_output(f);
     if (scheduled) schedule_elementwise(f, 1, 0);
     return {Pipeline(f), {in}};
@@ -79,10 +74,10 @@ BuiltKernel activation(const KernelSpec& k, bool scheduled) {
 
 BuiltKernel build_activation(const KernelSpec& k, bool scheduled) { return activation(k, scheduled); }
 
-BuiltKernel build_add(const KernelSpec&, bool scheduled) {
+BuiltKernel build_add(const KernelSpec& k, bool scheduled) {
   ImageParam a = flat_param("a"), b = flat_param("b");
   Func out("out");
-  out(i) = a(i) + b(i);
+  out(i) = activate(k.act, a(i) + b(i));  // a fused activation (plan.hpp's fused_activation)
   constrain_flat_output(out);
   if (scheduled) schedule_elementwise(out, 1, 0);
   return {Pipeline(out), {a, b}};

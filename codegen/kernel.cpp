@@ -47,6 +47,17 @@ ImageParam fixed_param(const std::string& name, const std::vector<int>& extents)
 
 void constrain_fixed_output(Func f, const std::vector<int>& extents) { fix_dims(f.output_buffer(), extents, false); }
 
+Expr activate(Act act, Expr v) {
+  switch (act) {
+    case Act::relu: return max(v, 0.0f);
+    case Act::sigmoid: return 1.0f / (1.0f + exp(-v));
+    case Act::tanh: return tanh(v);
+    case Act::linear: return v;
+    case Act::softmax: break;
+  }
+  throw std::logic_error("softmax is not pointwise");
+}
+
 BuiltKernel build_kernel(const KernelSpec& spec, bool scheduled) {
   switch (spec.kind) {
     case Kernel::zeropad_fwd: case Kernel::zeropad_bwd: return build_zeropad(spec, scheduled);

@@ -37,6 +37,10 @@ struct BuiltKernel {
 // tests, and what an autoscheduler would schedule.
 BuiltKernel build_kernel(const KernelSpec& spec, bool scheduled = true);
 
+// A pointwise activation of v (relu, sigmoid, tanh; linear is v): the act_fwd kernels' algorithm,
+// and the epilogue of a layer an activation is fused into.
+Halide::Expr activate(Act act, Halide::Expr v);
+
 // One builder per layer kind (codegen/<kind>.cpp).
 BuiltKernel build_zeropad(const KernelSpec& spec, bool scheduled);
 BuiltKernel build_conv2d(const KernelSpec& spec, bool scheduled);

@@ -88,7 +88,8 @@ TEST_P(NodeKernels, MatchReferenceAndFiniteDifferences) {
   const Shape in_s = node.in, out_s = node.out;
   const Vec in = random_vec(size_t(n) * in_s.size(), rng);
   const Vec d_out = random_vec(size_t(n) * out_s.size(), rng);
-  const auto name = [&](Kernel k) { return cnngen::kernel_for(node, k).name(); };
+  const auto name = [&](Kernel k) { return cnngen::kernel_for(g, index, k).name(); };
+  const Act fused = cnngen::fused_activation(g, index);  // applied by a BatchNorm's or an Add's forward
   const KernelSpec spec = cnngen::kernel_for(node, Kernel::conv_fwd);  // geometry only
 
   switch (node.op) {
@@ -154,7 +155,7 @@ TEST_P(NodeKernels, MatchReferenceAndFiniteDifferences) {
       Vec mean, var, rout, rmean, rvar;
       const Vec out = train_fwd(x, &mean, &var);
       ref::bn_train(spec, x, gamma, beta, eps, n, rout, rmean, rvar);
-      EXPECT_CLOSE(out, rout, "train forward");
+      EXPECT_CLOSE(out, ref::act(fused, rout, c), "train forward");
       EXPECT_CLOSE(mean, rmean, "batch mean");
       EXPECT_CLOSE(var, rvar, "batch variance");
 
@@ -163,7 +164,7 @@ TEST_P(NodeKernels, MatchReferenceAndFiniteDifferences) {
       Buffer bmm = buffer(mm, {c}), bmv = buffer(mv, {c}), bo(image_dims(in_s, n));
       call(table(), name(Kernel::bn_infer_fwd),
            {bi.raw_buffer(), bg.raw_buffer(), bb.raw_buffer(), bmm.raw_buffer(), bmv.raw_buffer(), &eps, bo.raw_buffer()});
-      EXPECT_CLOSE(vec(bo), ref::bn_infer(spec, x, gamma, beta, mm, mv, eps, n), "inference forward");
+      EXPECT_CLOSE(vec(bo), ref::act(fused, ref::bn_infer(spec, x, gamma, beta, mm, mv, eps, n), c), "inference forward");
 
       Buffer bm = buffer(mean, {c}), bv = buffer(var, {c}), bd = buffer(d_out, image_dims(in_s, n));
       Buffer bdi(image_dims(in_s, n)), bdg(c), bdb(c);
@@ -174,9 +175,17 @@ TEST_P(NodeKernels, MatchReferenceAndFiniteDifferences) {
       EXPECT_CLOSE(vec(bdi), rdi, "backward input");
       EXPECT_CLOSE(vec(bdg), rdg, "backward gamma");
       EXPECT_CLOSE(vec(bdb), rdb, "backward beta");
-      if (in_s.size() * n > 1)  // with one value per channel the output is beta whatever x is
+      // Differences of the forward kernel, fused activation included, against the chain rule: the
+      // activation's backward (the reference's), then the BatchNorm's (the kernel's). Not through a
+      // relu, whose kink the steps cross (bn_bwd is the same kernel there, checked above, and by
+      // differences on the layers with no fused relu). One value per channel: the output is beta.
+      if (in_s.size() * n > 1 && fused != Act::relu) {
+        Buffer bdp = buffer(ref::act_bwd(fused, out, d_out, c), image_dims(in_s, n)), bdc(image_dims(in_s, n));
+        call(table(), name(Kernel::bn_bwd), {bi.raw_buffer(), bg.raw_buffer(), bm.raw_buffer(), bv.raw_buffer(),
+                                             bdp.raw_buffer(), &eps, bdc.raw_buffer(), bdg.raw_buffer(), bdb.raw_buffer()});
         expect_matches_differences("d_in", [&](const Vec& xv) { return train_fwd(xv, nullptr, nullptr); }, x, d_out,
-                                   vec(bdi), rng);
+                                   vec(bdc), rng);
+      }
       break;
     }
     case Op::activation: case Op::dense: {
@@ -245,7 +254,7 @@ TEST_P(NodeKernels, MatchReferenceAndFiniteDifferences) {
       call(table(), name(Kernel::add_fwd), {ba.raw_buffer(), bb.raw_buffer(), bo.raw_buffer()});
       Vec want(a.size());
       for (size_t i = 0; i < a.size(); ++i) want[i] = a[i] + b[i];
-      EXPECT_CLOSE(vec(bo), want, "forward");
+      EXPECT_CLOSE(vec(bo), ref::act(fused, want, 0), "forward");
       break;
     }
     case Op::input: case Op::flatten: break;

@@ -15,6 +15,7 @@
 //   conv_bwd_weights   in, d_out                                 d_w, [d_b]
 //   bn_train_fwd       in, gamma, beta, eps                      out, batch mean, batch variance (biased)
 //   bn_infer_fwd       in, gamma, beta, mean, variance, eps      out
+//                      (with a fused activation, out = act(batch norm); see fused_activation)
 //   bn_bwd             in, gamma, mean, variance, d_out, eps     d_in, d_gamma, d_beta
 //   act_fwd            in (1-D; softmax: (c, m))                 out
 //   act_bwd            out, d_out (as act_fwd)                   d_in
@@ -25,7 +26,7 @@
 //   dense_fwd          in (k, n), w, [b]                         out (u, n)
 //   dense_bwd_data     d_out, w                                  d_in
 //   dense_bwd_weights  in, d_out                                 d_w, [d_b]
-//   add_fwd            a, b (1-D)                                out
+//   add_fwd            a, b (1-D)                                out = a + b, or act(a + b) fused
 #pragma once
 #include <algorithm>
 #include <sstream>
@@ -94,6 +95,9 @@ struct KernelSpec {
       if (pad_top || pad_bottom || pad_left || pad_right)
         s << "_p" << pad_top << '_' << pad_bottom << '_' << pad_left << '_' << pad_right;
     };
+    const auto fused = [&] {
+      if (act != Act::linear) s << '_' << act_name(act);
+    };
     const std::string kind_name = kernel_kind_names[static_cast<int>(kind)];
     const std::string pass = kind_name.substr(kind_name.find('_'));  // "_fwd", "_bwd_data", ...
     switch (kind) {
@@ -102,7 +106,7 @@ struct KernelSpec {
       case Kernel::conv_fwd: case Kernel::conv_bwd_data: case Kernel::conv_bwd_weights:
         s << "conv"; window(); pads(); s << '_'; hwc(); s << "_to" << units << (use_bias ? "" : "_nobias"); break;
       case Kernel::bn_train_fwd: case Kernel::bn_infer_fwd: case Kernel::bn_bwd:
-        s << "batchnorm_"; hwc(); break;
+        s << "batchnorm_"; hwc(); fused(); break;
       case Kernel::act_fwd: case Kernel::act_bwd:
         s << act_name(act); break;
       case Kernel::maxpool_fwd: case Kernel::maxpool_bwd:
@@ -112,7 +116,7 @@ struct KernelSpec {
       case Kernel::dense_fwd: case Kernel::dense_bwd_data: case Kernel::dense_bwd_weights:
         s << "dense" << in.c << "_to" << units << (use_bias ? "" : "_nobias"); break;
       case Kernel::add_fwd:
-        s << "add"; break;
+        s << "add"; fused(); break;
     }
     s << pass;
     return s.str();
@@ -180,15 +184,51 @@ inline bool is_fused_head(const GraphView& g, int node) {
          (n.act == Act::sigmoid || n.act == Act::softmax);
 }
 
+// Fused epilogues. A pointwise activation (relu, sigmoid, tanh) that is the only reader of a
+// BatchNorm or an Add is applied by that layer's forward kernels, saving a pass over the tensor;
+// the activation layer then runs no forward kernel, its output being the producer's. Backward is
+// unchanged: the activation's act_bwd reads that output. Returns the fused activation of `node`
+// (linear when none).
+inline Act fused_activation(const GraphView& g, int node) {
+  const Node& n = g.nodes[node];
+  if (n.op != Op::batch_norm && n.op != Op::add) return Act::linear;
+  int reader = -1, reads = 0;
+  for (int j = node + 1; j < static_cast<int>(g.nodes.size()); ++j) {
+    if (g.nodes[j].in0 == node) ++reads, reader = j;
+    if (g.nodes[j].in1 == node) ++reads;
+  }
+  if (reads != 1 || g.nodes[reader].op != Op::activation || is_fused_head(g, reader)) return Act::linear;
+  const Act a = g.nodes[reader].act;
+  return a == Act::relu || a == Act::sigmoid || a == Act::tanh ? a : Act::linear;
+}
+
+// An Activation layer whose forward its input layer's kernels apply.
+inline bool activation_fused_into_input(const GraphView& g, int node) {
+  const Node& n = g.nodes[node];
+  return n.op == Op::activation && fused_activation(g, n.in0) != Act::linear;
+}
+
+// The kernel of node `node` of graph g and pass `kind`: kernel_for(node), with a fused activation.
+inline KernelSpec kernel_for(const GraphView& g, int node, Kernel kind) {
+  KernelSpec k = kernel_for(g.nodes[node], kind);
+  if (kind == Kernel::bn_train_fwd || kind == Kernel::bn_infer_fwd || kind == Kernel::add_fwd)
+    k.act = fused_activation(g, node);
+  return k;
+}
+
 // Every kernel a model needs for training and inference, each once, in graph order.
 inline std::vector<KernelSpec> kernels_of(const GraphView& g) {
   std::vector<KernelSpec> out;
-  const auto need = [&](const Node& n, Kernel kind) {
-    KernelSpec k = kernel_for(n, kind);
+  int index = 0;
+  const auto need = [&](const Node&, Kernel kind) {
+    KernelSpec k = kernel_for(g, index, kind);
     if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
   };
   for (int i = 0; i < static_cast<int>(g.nodes.size()); ++i) {
     const Node& n = g.nodes[i];
+    index = i;
+    // A fused activation's act_fwd is not run, but generated all the same: one 1-D kernel shared
+    // by every layer of that activation, which the tests check on every activation layer.
     const bool act_kernel = n.act != Act::linear && !is_fused_head(g, i);
     switch (n.op) {
       case Op::input: case Op::flatten: break;

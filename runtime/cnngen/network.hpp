@@ -103,8 +103,7 @@ class Network {
     bool needs_grad = false;  // some node at or before this one has trainable parameters
   };
 
-  KernelRef need(const Node& node, Kernel kind);
-  bool overwrites_input(int i) const;
+  KernelRef need(int node, Kernel kind);
   void allocate(int n);
   void run(KernelRef k, const char* what, const Node& node, std::vector<void*> args);
   // Has `write` produce a contribution to node i's gradient: straight into it if it is the first this

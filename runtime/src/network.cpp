@@ -89,35 +89,37 @@ Network::Network(GraphView graph, const KernelTable& kernels) : graph_(graph), k
     if (n.in0 >= 0) slots_[n.in0].consumers.push_back(i);
     if (n.in1 >= 0) slots_[n.in1].consumers.push_back(i);
     const bool act_kernel = n.act != Act::linear && !is_fused_head(graph_, i);
+    const bool fused_into_input = activation_fused_into_input(graph_, i);  // no forward kernel
     switch (n.op) {
       case Op::input: case Op::flatten: break;
-      case Op::zero_padding2d: s.fwd = need(n, Kernel::zeropad_fwd), s.bwd_data = need(n, Kernel::zeropad_bwd); break;
+      case Op::zero_padding2d: s.fwd = need(i, Kernel::zeropad_fwd), s.bwd_data = need(i, Kernel::zeropad_bwd); break;
       case Op::conv2d:
-        s.fwd = need(n, Kernel::conv_fwd), s.bwd_data = need(n, Kernel::conv_bwd_data);
-        s.bwd_weights = need(n, Kernel::conv_bwd_weights);
+        s.fwd = need(i, Kernel::conv_fwd), s.bwd_data = need(i, Kernel::conv_bwd_data);
+        s.bwd_weights = need(i, Kernel::conv_bwd_weights);
         s.w = add_param(n, "kernel", {n.kernel.h, n.kernel.w, n.in.c, n.units}, true);
         if (n.use_bias) s.b = add_param(n, "bias", {n.units}, true);
         break;
       case Op::batch_norm:
-        s.fwd = need(n, Kernel::bn_train_fwd), s.fwd_infer = need(n, Kernel::bn_infer_fwd), s.bwd_data = need(n, Kernel::bn_bwd);
+        s.fwd = need(i, Kernel::bn_train_fwd), s.fwd_infer = need(i, Kernel::bn_infer_fwd), s.bwd_data = need(i, Kernel::bn_bwd);
         s.gamma = add_param(n, "gamma", {n.in.c}, true);
         s.beta = add_param(n, "beta", {n.in.c}, true);
         s.moving_mean = add_param(n, "moving_mean", {n.in.c}, false);
         s.moving_var = add_param(n, "moving_variance", {n.in.c}, false);
         break;
       case Op::activation:
-        if (act_kernel) s.act_fwd = need(n, Kernel::act_fwd), s.act_bwd = need(n, Kernel::act_bwd);
+        if (act_kernel && !fused_into_input) s.act_fwd = need(i, Kernel::act_fwd);
+        if (act_kernel) s.act_bwd = need(i, Kernel::act_bwd);
         break;
-      case Op::max_pool2d: s.fwd = need(n, Kernel::maxpool_fwd), s.bwd_data = need(n, Kernel::maxpool_bwd); break;
-      case Op::avg_pool2d: s.fwd = need(n, Kernel::avgpool_fwd), s.bwd_data = need(n, Kernel::avgpool_bwd); break;
+      case Op::max_pool2d: s.fwd = need(i, Kernel::maxpool_fwd), s.bwd_data = need(i, Kernel::maxpool_bwd); break;
+      case Op::avg_pool2d: s.fwd = need(i, Kernel::avgpool_fwd), s.bwd_data = need(i, Kernel::avgpool_bwd); break;
       case Op::dense:
-        s.fwd = need(n, Kernel::dense_fwd), s.bwd_data = need(n, Kernel::dense_bwd_data);
-        s.bwd_weights = need(n, Kernel::dense_bwd_weights);
-        if (act_kernel) s.act_fwd = need(n, Kernel::act_fwd), s.act_bwd = need(n, Kernel::act_bwd);
+        s.fwd = need(i, Kernel::dense_fwd), s.bwd_data = need(i, Kernel::dense_bwd_data);
+        s.bwd_weights = need(i, Kernel::dense_bwd_weights);
+        if (act_kernel) s.act_fwd = need(i, Kernel::act_fwd), s.act_bwd = need(i, Kernel::act_bwd);
         s.w = add_param(n, "kernel", {n.in.c, n.units}, true);
         if (n.use_bias) s.b = add_param(n, "bias", {n.units}, true);
         break;
-      case Op::add: s.fwd = need(n, Kernel::add_fwd); break;
+      case Op::add: s.fwd = need(i, Kernel::add_fwd); break;
     }
   }
   // Gradients flow back only as far as parameters: the stem's padding of the input needs none.
@@ -133,8 +135,9 @@ Network::Network(GraphView graph, const KernelTable& kernels) : graph_(graph), k
   initialize(0);
 }
 
-Network::KernelRef Network::need(const Node& node, Kernel kind) {
-  const std::string name = kernel_for(node, kind).name();
+Network::KernelRef Network::need(int i, Kernel kind) {
+  const Node& node = graph_.nodes[i];
+  const std::string name = kernel_for(graph_, i, kind).name();
   KernelFn fn = kernels_.find(name);
   if (!fn)
     throw std::invalid_argument("layer " + std::string(node.name.view()) + ": the generated library '" +
@@ -194,18 +197,6 @@ Buffer Network::param_buffer(int index, bool grad) {
   return Buffer(grad ? p.grad.data() : p.value.data(), dims);
 }
 
-// An activation after a BatchNorm or an Add runs in place when nothing else reads its input: neither
-// layer needs its own output to go backward (BatchNorm differentiates from its input and batch
-// statistics, Add from nothing), and the activation's backward reads the activation's output. This
-// keeps one tensor instead of two for every BN -> ReLU and Add -> ReLU of a ResNet. Pointwise
-// activations only: softmax reads its input again after writing.
-bool Network::overwrites_input(int i) const {
-  const Node& node = graph_.nodes[i];
-  if (node.op != Op::activation || !slots_[i].act_fwd || node.act == Act::softmax) return false;
-  const Op producer = graph_.nodes[node.in0].op;
-  return slots_[node.in0].consumers.size() == 1 && (producer == Op::batch_norm || producer == Op::add);
-}
-
 void Network::allocate(int n) {
   batch_ = n;
   if (n <= capacity_) return;
@@ -218,8 +209,10 @@ void Network::allocate(int n) {
     const std::vector<int> dims = halide_dims(node.out, n);
     if (node.op == Op::flatten) {
       s.out = Buffer(slots_[node.in0].out.data(), dims);  // NHWC flattened is the same memory
-    } else if (node.op == Op::activation && (!s.act_fwd || overwrites_input(i))) {
-      // No kernel: linear (the identity), or the fused head, whose logits are its input's output.
+    } else if (node.op == Op::activation && !s.act_fwd) {
+      // No kernel: linear (the identity); the fused head, whose logits are its input's output; or an
+      // activation its input layer applied (plan.hpp's fused_activation), whose output that layer
+      // holds: neither a BatchNorm nor an Add reads its own output going backward.
       s.out = Buffer(slots_[node.in0].out.data(), dims);
     } else {
       s.out = Buffer(dims);
