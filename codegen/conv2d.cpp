@@ -1,6 +1,8 @@
 // Conv2D, the three passes. Shapes (per sample, NHWC; Halide (c, x, y, n)):
 //   in (H, W, Cin), w (KH, KW, Cin, Cout) as Halide (co, ci, kx, ky), b (Cout), out (OH, OW, Cout).
 // Padding is explicit (pt, pb, pl, pr): 'same' was resolved to it by the DSL, TensorFlow's way.
+#include <functional>
+
 #include "kernel.hpp"
 #include "stages.hpp"
 #include "../schedules/tiles.hpp"
@@ -46,9 +48,21 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
   } else {
     st.padded = zero_padded(in, s, k);
   }
+  Expr weight = w(c, st.r.x, st.r.y, st.r.z);
+  const int block = schedules::batch_tile(o.c).channels();
+  if (scheduled && schedules::batch_tiled(o.w, o.h) && o.c % block == 0) {
+    // The batch tile's weights in the order its reduction reads them: the block of output
+    // channels of one tap and input channel, then the next input channel. In Keras's layout that
+    // step is a row of Cout floats away (four fresh cache lines a step, from L2); blocked, the
+    // tile streams through contiguous memory.
+    Var cb("cb"), cv("cv");
+    st.w_blocked = Func("w_blocked");
+    st.w_blocked(cv, ci, kx, ky, cb) = w(cb * block + cv, ci, kx, ky);
+    weight = st.w_blocked(c % block, st.r.x, st.r.y, st.r.z, c / block);
+  }
   st.conv = Func("conv");
   st.conv(c, x, y, n) = k.use_bias ? b(c) : 0.0f;
-  st.conv(c, x, y, n) += w(c, st.r.x, st.r.y, st.r.z) * st.padded(st.r.x, ix, iy, n);
+  st.conv(c, x, y, n) += weight * st.padded(st.r.x, ix, iy, n);
   st.out = Func("out");
   st.out(c, x, y, n) = st.conv(c, x, y, n);
   constrain_image_output(st.out, o);
@@ -66,7 +80,18 @@ BuiltKernel backward_data(const KernelSpec& k, bool scheduled) {
 
   Conv2dBwdData st;
   st.w_t = Func("w_t");  // (ci, co, kx, ky): ci innermost, the dimension d_in is vectorised over
-  st.w_t(ci, c, kx, ky) = w(c, ci, kx, ky);
+  std::function<Expr(Expr, Expr, Expr, Expr)> w_t = [&](Expr i, Expr o_, Expr x_, Expr y_) { return st.w_t(i, o_, x_, y_); };
+  const Shape grid = k.kernel.h == 1 && k.kernel.w == 1 ? o : s;  // the pixels the tile runs over
+  const int block = schedules::batch_tile(s.c).channels();
+  if (scheduled && schedules::batch_tiled(grid.w, grid.h) && s.c % block == 0) {
+    // As the forward's w_blocked: a block of input channels innermost, then the reduction's order,
+    // so that the batch tile streams through contiguous weights.
+    Var cb("cb");
+    st.w_t(ci, c, kx, ky, cb) = w(c, cb * block + ci, kx, ky);
+    w_t = [&, block](Expr i, Expr o_, Expr x_, Expr y_) { return st.w_t(i % block, o_, x_, y_, i / block); };
+  } else {
+    st.w_t(ci, c, kx, ky) = w(c, ci, kx, ky);
+  }
   st.d_out_clamped = BoundaryConditions::repeat_edge(d_out, {{0, o.c}, {0, o.w}, {0, o.h}});
 
   if (k.kernel.h == 1 && k.kernel.w == 1 && (k.strides.h > 1 || k.strides.w > 1) &&
@@ -76,7 +101,7 @@ BuiltKernel backward_data(const KernelSpec& k, bool scheduled) {
     st.r = RDom(0, o.c, 0, 1, 0, 1, "r");
     st.acc = Func("acc");
     st.acc(ci, x, y, n) = 0.0f;
-    st.acc(ci, x, y, n) += st.w_t(ci, st.r.x, 0, 0) * d_out(st.r.x, x, y, n);
+    st.acc(ci, x, y, n) += w_t(ci, st.r.x, 0, 0) * d_out(st.r.x, x, y, n);
     st.grid = Func("grid");
     st.grid(ci, x, y, n) = st.acc(ci, x, y, n);
     const Expr on_grid = x % k.strides.w == 0 && y % k.strides.h == 0 && x / k.strides.w < o.w && y / k.strides.h < o.h;
@@ -99,7 +124,7 @@ BuiltKernel backward_data(const KernelSpec& k, bool scheduled) {
 
   st.acc = Func("acc");
   st.acc(ci, x, y, n) = 0.0f;
-  st.acc(ci, x, y, n) += st.w_t(ci, st.r.x, st.r.y, st.r.z) * st.d_out_clamped(st.r.x, ox, oy, n);
+  st.acc(ci, x, y, n) += w_t(ci, st.r.x, st.r.y, st.r.z) * st.d_out_clamped(st.r.x, ox, oy, n);
   st.d_in = Func("d_in");
   st.d_in(ci, x, y, n) = st.acc(ci, x, y, n);
   constrain_image_output(st.d_in, s);

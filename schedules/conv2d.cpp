@@ -68,6 +68,10 @@ void schedule(Conv2dFwd& s, const KernelSpec& k) {
   const Shape o = k.out();
   if (schedules::batch_tiled(o.w, o.h)) {
     // The padding is not materialised: the algorithm reads the unpadded input where taps land.
+    if (s.w_blocked.defined()) {
+      Var cv = s.w_blocked.args()[0], cb = s.w_blocked.args()[4];
+      s.w_blocked.compute_root().vectorize(cv, lanes_for(o.c)).parallel(cb);
+    }
     small_image_tiled(s.out, s.conv, s.r, s.out.output_buffer().dim(3).extent(), schedules::batch_tile(o.c),
                       schedules::conv_tile(o.c, o.w, o.h));
     return;
@@ -85,6 +89,7 @@ void schedule(Conv2dBwdData& s, const KernelSpec& k) {
   // The transposed weights (2.4-9.4 MB on stages 4 and 5), in 16x16 blocks: each vector of input
   // channels gathers 16 floats a row of Cout apart, and a block's 16 rows stay in L1 for its 16
   // gathers; row by row, a 2048-channel sweep (128 KB of lines) missed L1 on every gathered float.
+  // Small images' w_t is blocked by input channels (codegen: a fifth dimension), tiled the same way.
   Var wci = s.w_t.args()[0], wco = s.w_t.args()[1], cio("cio"), coo("coo"), cii("cii"), coi("coi");
   s.w_t.compute_root();
   if (k.in.c % schedules::kLanes == 0 && k.units % schedules::kLanes == 0)
