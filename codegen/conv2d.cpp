@@ -49,12 +49,12 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
     st.padded = zero_padded(in, s, k);
   }
   Expr weight = w(c, st.r.x, st.r.y, st.r.z);
-  const int block = schedules::batch_tile(o.c).channels();
-  if (scheduled && schedules::batch_tiled(o.w, o.h) && o.c % block == 0) {
-    // The batch tile's weights in the order its reduction reads them: the block of output
+  const int block = schedules::tile_channels(o.c, o.w, o.h);
+  if (scheduled && o.c % block == 0) {
+    // The register tile's weights in the order its reduction reads them: the block of output
     // channels of one tap and input channel, then the next input channel. In Keras's layout that
-    // step is a row of Cout floats away (four fresh cache lines a step, from L2); blocked, the
-    // tile streams through contiguous memory.
+    // step is a row of Cout floats away (fresh cache lines every step); blocked, the tile streams
+    // through contiguous memory.
     Var cb("cb"), cv("cv");
     st.w_blocked = Func("w_blocked");
     st.w_blocked(cv, ci, kx, ky, cb) = w(cb * block + cv, ci, kx, ky);
@@ -81,9 +81,10 @@ BuiltKernel backward_data(const KernelSpec& k, bool scheduled) {
   Conv2dBwdData st;
   st.w_t = Func("w_t");  // (ci, co, kx, ky): ci innermost, the dimension d_in is vectorised over
   std::function<Expr(Expr, Expr, Expr, Expr)> w_t = [&](Expr i, Expr o_, Expr x_, Expr y_) { return st.w_t(i, o_, x_, y_); };
-  const Shape grid = k.kernel.h == 1 && k.kernel.w == 1 ? o : s;  // the pixels the tile runs over
-  const int block = schedules::batch_tile(s.c).channels();
-  if (scheduled && schedules::batch_tiled(grid.w, grid.h) && s.c % block == 0) {
+  const bool strided_1x1 = k.kernel.h == 1 && k.kernel.w == 1 && (k.strides.h > 1 || k.strides.w > 1) && !has_padding(k);
+  const Shape grid = strided_1x1 ? o : s;  // the pixels the register tile runs over
+  const int block = schedules::tile_channels(s.c, grid.w, grid.h);
+  if (scheduled && s.c % block == 0) {
     // As the forward's w_blocked: a block of input channels innermost, then the reduction's order,
     // so that the batch tile streams through contiguous weights.
     Var cb("cb");
@@ -94,8 +95,7 @@ BuiltKernel backward_data(const KernelSpec& k, bool scheduled) {
   }
   st.d_out_clamped = BoundaryConditions::repeat_edge(d_out, {{0, o.c}, {0, o.w}, {0, o.h}});
 
-  if (k.kernel.h == 1 && k.kernel.w == 1 && (k.strides.h > 1 || k.strides.w > 1) &&
-      !(k.pad_top || k.pad_bottom || k.pad_left || k.pad_right)) {
+  if (strided_1x1) {
     // Strided 1x1: input pixel (x, y) is read only by output pixel (x/sw, y/sh), and only when both
     // divide exactly; the product is dense on the output grid.
     st.r = RDom(0, o.c, 0, 1, 0, 1, "r");

@@ -66,12 +66,12 @@ void small_image_tiled(Func out, Func acc, const RDom& r, const Expr& batch, con
 // the Zen 4 it measured); 4x4 and 2x2 images are tiled across the batch.
 void schedule(Conv2dFwd& s, const KernelSpec& k) {
   const Shape o = k.out();
+  if (s.w_blocked.defined()) {
+    Var cv = s.w_blocked.args()[0], cb = s.w_blocked.args()[4];
+    s.w_blocked.compute_root().vectorize(cv, lanes_for(o.c)).parallel(cb);
+  }
   if (schedules::batch_tiled(o.w, o.h)) {
     // The padding is not materialised: the algorithm reads the unpadded input where taps land.
-    if (s.w_blocked.defined()) {
-      Var cv = s.w_blocked.args()[0], cb = s.w_blocked.args()[4];
-      s.w_blocked.compute_root().vectorize(cv, lanes_for(o.c)).parallel(cb);
-    }
     small_image_tiled(s.out, s.conv, s.r, s.out.output_buffer().dim(3).extent(), schedules::batch_tile(o.c),
                       schedules::conv_tile(o.c, o.w, o.h));
     return;

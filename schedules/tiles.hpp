@@ -78,6 +78,13 @@ inline BatchTile batch_tile(int channels) {
   return best;
 }
 
+// The channels of the register tile of a forward or backward-data pass producing `channels`
+// channels over a width x height image: the batch tile's on small images, the image tile's else.
+// The weights are laid out in blocks of these channels (codegen/conv2d.cpp).
+inline int tile_channels(int channels, int width, int height) {
+  return batch_tiled(width, height) ? batch_tile(channels).channels() : conv_tile(channels, width, height).channels();
+}
+
 // The accumulator tile of a backward-weights pass: `vectors` vectors of output channels x `inputs`
 // input channels x `columns` kernel columns; each step of the reduction (one output pixel) loads
 // `vectors` d_out vectors and broadcasts inputs x columns input values. The most accumulators up
