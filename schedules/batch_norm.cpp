@@ -12,10 +12,18 @@ using schedules::lanes_for;
 namespace {
 
 // d_beta and d_gamma are outputs, whose update steps cannot round up past the channel count.
+// The sum over the batch is split into chunks of 8 images reduced in parallel (Halide's rfactor),
+// then the chunks' partial sums added: a reduction over the whole batch ran on one thread, and was
+// the one part of a training step that did not get faster on two (58 -> 54 ms a step).
 void channel_reduction(Func f, const RDom& r, int channels) {
-  Var c = f.args()[0];
+  Var c = f.args()[0], chunk("chunk");
+  RVar images("images"), image("image");
   f.compute_root().vectorize(c, lanes_for(channels));
-  f.update().reorder(c, r.x, r.y, r.z).vectorize(c, lanes_for(channels), TailStrategy::GuardWithIf);
+  Func partial = f.update().split(r.z, images, image, 8, TailStrategy::GuardWithIf).rfactor(images, chunk);
+  f.update().vectorize(c, lanes_for(channels), TailStrategy::GuardWithIf);
+  partial.compute_root().vectorize(partial.args()[0], lanes_for(channels));
+  partial.update().reorder(partial.args()[0], r.x, r.y, image).vectorize(partial.args()[0], lanes_for(channels), TailStrategy::GuardWithIf)
+      .parallel(chunk);
 }
 
 void rows_parallel(Func f, int channels) {

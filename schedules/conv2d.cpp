@@ -1,8 +1,11 @@
-// Schedules of the three Conv2D passes. Register tile: channel vectors x pixels of accumulators, the
-// whole reduction (ky, kx, ci) run over it, so each weight vector loaded is used once per pixel of the
-// tile and each input value broadcast once per channel vector.
-// Measured (HALIDE14.md, 28x28x192 -> 32 5x5 same, N=32, one core): this forward form reaches
-// 113-115 GFLOP/s; the backward forms below are not yet tuned (issue 4 does that, with benchmarks).
+// Schedules of the three Conv2D passes. Register tile: channel vectors x pixels (or images) of
+// accumulators, the whole reduction (ky, kx, ci) run over it, so each weight vector loaded is used
+// once per pixel of the tile and each input value broadcast once per channel vector. The weights
+// come blocked by the tile's channels (codegen/conv2d.cpp's w_blocked and w_t), so that the
+// reduction reads them contiguously: in Keras's layout each input-channel step was a row of Cout
+// floats away, fresh cache lines every step (blocking measured: 3x3 on 2x2x512 forward 108 -> 201
+// GFLOP/s, backward data 70-121 -> 174; 1x1 15x15x256 -> 64 forward 0.73 -> 0.94x oneDNN).
+// Every figure: one core of this machine, batch 32; benchmarks/RESULTS.md has the whole table.
 #include "../codegen/stages.hpp"
 #include "tiles.hpp"
 
@@ -40,7 +43,8 @@ Var image_tiled(Func out, Func acc, const RDom& r, const schedules::ConvTile& t)
 // Either way tasks are channel tiles with the batch inside, so a tile's weights stay in L2 across
 // the batch: image-major, a 2x2x512 3x3 layer streamed its 9.4 MB of weights once per image (a byte
 // per multiply-add, 23 GFLOP/s). Tiling within each image only (up to 16 accumulators, padding taps
-// computed) measured 38-63 GFLOP/s on the 3x3 layers; batch-tiled, see batch_tile.
+// computed) measured 38-63 GFLOP/s on the 3x3 layers; batch-tiled 142-157 before the weights were
+// blocked, 201 after (see batch_tile for the tile).
 // `batch` is the pipeline's batch extent (`out` may be an intermediate, as the strided grid is).
 void small_image_tiled(Func out, Func acc, const RDom& r, const Expr& batch, const schedules::BatchTile& bt,
                        const schedules::ConvTile& t) {
@@ -88,8 +92,9 @@ void schedule(Conv2dFwd& s, const KernelSpec& k) {
 void schedule(Conv2dBwdData& s, const KernelSpec& k) {
   // The transposed weights (2.4-9.4 MB on stages 4 and 5), in 16x16 blocks: each vector of input
   // channels gathers 16 floats a row of Cout apart, and a block's 16 rows stay in L1 for its 16
-  // gathers; row by row, a 2048-channel sweep (128 KB of lines) missed L1 on every gathered float.
-  // Small images' w_t is blocked by input channels (codegen: a fifth dimension), tiled the same way.
+  // gathers; row by row, a 2048-channel sweep (128 KB of lines) missed L1 on every gathered float
+  // (2x2x2048 -> 512: 33 -> 67 GFLOP/s). When w_t is blocked by the tile's input channels (a fifth
+  // dimension), the first two dimensions are tiled the same way.
   Var wci = s.w_t.args()[0], wco = s.w_t.args()[1], cio("cio"), coo("coo"), cii("cii"), coi("coi");
   s.w_t.compute_root();
   if (k.in.c % schedules::kLanes == 0 && k.units % schedules::kLanes == 0)

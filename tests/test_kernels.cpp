@@ -1,6 +1,6 @@
 // Every generated kernel of every node of the zoo models (tests/zoo.hpp, plus HappyModel) against the
 // naive reference (tests/reference.cpp), at batch 1 and 3 (and 16 where a convolution tiles across
-// the batch), to a relative error of 1e-4; and each
+// the batch or a BatchNorm splits it), to a relative error of 1e-4; and each
 // backward kernel against central finite differences of its own forward kernel.
 #include <gtest/gtest.h>
 
@@ -39,9 +39,11 @@ std::vector<Case> all_cases() {
       const Node& node = g.nodes[i];
       if (node.op == Op::flatten) continue;
       for (int n : {1, 3}) cases.push_back({g, i, n});
-      // Small images tile across up to 14 images (schedules/tiles.hpp): 16 has a partial last tile.
+      // Small images tile across up to 14 images (schedules/tiles.hpp), BatchNorm reduces chunks of
+      // 8 images in parallel (schedules/batch_norm.cpp): 16 has a partial last tile, and two chunks.
       const bool small_input = node.in.rank == 3 && cnngen::schedules::batch_tiled(node.in.w, node.in.h);
-      if (node.op == Op::conv2d && (small_input || cnngen::schedules::batch_tiled(node.out.w, node.out.h)))
+      if ((node.op == Op::conv2d && (small_input || cnngen::schedules::batch_tiled(node.out.w, node.out.h))) ||
+          node.op == Op::batch_norm)
         cases.push_back({g, i, 16});
     }
   return cases;
