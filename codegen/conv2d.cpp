@@ -1,8 +1,6 @@
 // Conv2D, the three passes. Shapes (per sample, NHWC; Halide (c, x, y, n)):
 //   in (H, W, Cin), w (KH, KW, Cin, Cout) as Halide (co, ci, kx, ky), b (Cout), out (OH, OW, Cout).
 // Padding is explicit (pt, pb, pl, pr): 'same' was resolved to it by the DSL, TensorFlow's way.
-#include <functional>
-
 #include "kernel.hpp"
 #include "stages.hpp"
 #include "../schedules/tiles.hpp"
@@ -80,19 +78,18 @@ BuiltKernel backward_data(const KernelSpec& k, bool scheduled) {
 
   Conv2dBwdData st;
   st.w_t = Func("w_t");  // (ci, co, kx, ky): ci innermost, the dimension d_in is vectorised over
-  std::function<Expr(Expr, Expr, Expr, Expr)> w_t = [&](Expr i, Expr o_, Expr x_, Expr y_) { return st.w_t(i, o_, x_, y_); };
   const bool strided_1x1 = k.kernel.h == 1 && k.kernel.w == 1 && (k.strides.h > 1 || k.strides.w > 1) && !has_padding(k);
   const Shape grid = strided_1x1 ? o : s;  // the pixels the register tile runs over
   const int block = schedules::tile_channels(s.c, grid.w, grid.h);
-  if (scheduled && s.c % block == 0) {
-    // As the forward's w_blocked: a block of input channels innermost, then the reduction's order,
-    // so that the batch tile streams through contiguous weights.
-    Var cb("cb");
-    st.w_t(ci, c, kx, ky, cb) = w(c, cb * block + ci, kx, ky);
-    w_t = [&, block](Expr i, Expr o_, Expr x_, Expr y_) { return st.w_t(i % block, o_, x_, y_, i / block); };
-  } else {
-    st.w_t(ci, c, kx, ky) = w(c, ci, kx, ky);
-  }
+  // As the forward's w_blocked: a block of input channels innermost, then the reduction's order, so
+  // that the register tile streams through contiguous weights.
+  const bool blocked = scheduled && s.c % block == 0;
+  Var cb("cb");
+  if (blocked) st.w_t(ci, c, kx, ky, cb) = w(c, cb * block + ci, kx, ky);
+  else st.w_t(ci, c, kx, ky) = w(c, ci, kx, ky);
+  const auto w_t = [&](Expr i, Expr co, Expr tx, Expr ty) {
+    return blocked ? st.w_t(i % block, co, tx, ty, i / block) : st.w_t(i, co, tx, ty);
+  };
   st.d_out_clamped = BoundaryConditions::repeat_edge(d_out, {{0, o.c}, {0, o.w}, {0, o.h}});
 
   if (strided_1x1) {

@@ -219,30 +219,28 @@ inline KernelSpec kernel_for(const GraphView& g, int node, Kernel kind) {
 // Every kernel a model needs for training and inference, each once, in graph order.
 inline std::vector<KernelSpec> kernels_of(const GraphView& g) {
   std::vector<KernelSpec> out;
-  int index = 0;
-  const auto need = [&](const Node&, Kernel kind) {
-    KernelSpec k = kernel_for(g, index, kind);
+  const auto need = [&](int node, Kernel kind) {
+    KernelSpec k = kernel_for(g, node, kind);
     if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
   };
   for (int i = 0; i < static_cast<int>(g.nodes.size()); ++i) {
     const Node& n = g.nodes[i];
-    index = i;
     // A fused activation's act_fwd is not run, but generated all the same: one 1-D kernel shared
     // by every layer of that activation, which the tests check on every activation layer.
     const bool act_kernel = n.act != Act::linear && !is_fused_head(g, i);
     switch (n.op) {
       case Op::input: case Op::flatten: break;
-      case Op::zero_padding2d: need(n, Kernel::zeropad_fwd), need(n, Kernel::zeropad_bwd); break;
-      case Op::conv2d: need(n, Kernel::conv_fwd), need(n, Kernel::conv_bwd_data), need(n, Kernel::conv_bwd_weights); break;
-      case Op::batch_norm: need(n, Kernel::bn_train_fwd), need(n, Kernel::bn_infer_fwd), need(n, Kernel::bn_bwd); break;
-      case Op::activation: if (act_kernel) need(n, Kernel::act_fwd), need(n, Kernel::act_bwd); break;
-      case Op::max_pool2d: need(n, Kernel::maxpool_fwd), need(n, Kernel::maxpool_bwd); break;
-      case Op::avg_pool2d: need(n, Kernel::avgpool_fwd), need(n, Kernel::avgpool_bwd); break;
+      case Op::zero_padding2d: need(i, Kernel::zeropad_fwd), need(i, Kernel::zeropad_bwd); break;
+      case Op::conv2d: need(i, Kernel::conv_fwd), need(i, Kernel::conv_bwd_data), need(i, Kernel::conv_bwd_weights); break;
+      case Op::batch_norm: need(i, Kernel::bn_train_fwd), need(i, Kernel::bn_infer_fwd), need(i, Kernel::bn_bwd); break;
+      case Op::activation: if (act_kernel) need(i, Kernel::act_fwd), need(i, Kernel::act_bwd); break;
+      case Op::max_pool2d: need(i, Kernel::maxpool_fwd), need(i, Kernel::maxpool_bwd); break;
+      case Op::avg_pool2d: need(i, Kernel::avgpool_fwd), need(i, Kernel::avgpool_bwd); break;
       case Op::dense:
-        need(n, Kernel::dense_fwd), need(n, Kernel::dense_bwd_data), need(n, Kernel::dense_bwd_weights);
-        if (act_kernel) need(n, Kernel::act_fwd), need(n, Kernel::act_bwd);
+        need(i, Kernel::dense_fwd), need(i, Kernel::dense_bwd_data), need(i, Kernel::dense_bwd_weights);
+        if (act_kernel) need(i, Kernel::act_fwd), need(i, Kernel::act_bwd);
         break;
-      case Op::add: need(n, Kernel::add_fwd); break;
+      case Op::add: need(i, Kernel::add_fwd); break;
     }
   }
   return out;

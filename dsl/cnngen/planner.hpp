@@ -32,19 +32,20 @@ inline int planner_main(int argc, char** argv, const std::string& library, std::
   // twins), which links beside the first; the table still maps the kernels' own names.
   // --kinds a,b keeps only kernels of those kinds (the twins: conv_fwd,conv_bwd_data,...).
   std::string prefix, kinds;
-  for (int i = 3; i + 1 < argc; i += 2) {
-    const std::string a = argv[i];
-    if (a == "--prefix") prefix = argv[i + 1];
-    else if (a == "--kinds") kinds = "," + std::string(argv[i + 1]) + ",";
-    else argc = 0;
+  bool usage_ok = argc >= 3 && argc % 2 == 1;
+  for (int i = 3; usage_ok && i + 1 < argc; i += 2) {
+    const std::string option = argv[i];
+    if (option == "--prefix") prefix = argv[i + 1];
+    else if (option == "--kinds") kinds = "," + std::string(argv[i + 1]) + ",";
+    else usage_ok = false;
   }
-  if (argc < 3 || argc % 2 == 0) {
+  if (!usage_ok) {
     std::cerr << "usage: " << argv[0] << " KERNELS.txt TABLE.cpp [--prefix P] [--kinds KIND,...]\n";
     return 2;
   }
   const auto wanted = [&](const KernelSpec& k) {
-    const std::string line = k.serialize();
-    return kinds.empty() || kinds.find("," + line.substr(0, line.find(' ')) + ",") != std::string::npos;
+    const std::string kind = kernel_kind_names[static_cast<int>(k.kind)];
+    return kinds.empty() || kinds.find("," + kind + ",") != std::string::npos;
   };
   std::vector<KernelSpec> all;
   for (const GraphView& g : graphs)

@@ -98,7 +98,6 @@ class Network {
     Buffer out, pre, grad, d_pre, mean, var;  // grad: borrowed from the pool during backward
     KernelRef fwd, fwd_infer, bwd_data, bwd_weights, act_fwd, act_bwd;
     int w = -1, b = -1, gamma = -1, beta = -1, moving_mean = -1, moving_var = -1;
-    std::vector<int> consumers;
     bool grad_written = false;
     bool needs_grad = false;  // some node at or before this one has trainable parameters
   };

@@ -86,8 +86,6 @@ Network::Network(GraphView graph, const KernelTable& kernels) : graph_(graph), k
   for (int i = 0; i < count; ++i) {
     const Node& n = graph_.nodes[i];
     Slot& s = slots_[i];
-    if (n.in0 >= 0) slots_[n.in0].consumers.push_back(i);
-    if (n.in1 >= 0) slots_[n.in1].consumers.push_back(i);
     const bool act_kernel = n.act != Act::linear && !is_fused_head(graph_, i);
     const bool fused_into_input = activation_fused_into_input(graph_, i);  // no forward kernel
     switch (n.op) {
