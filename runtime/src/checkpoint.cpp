@@ -83,6 +83,13 @@ void write_fully(int fd, const std::string& bytes, const std::string& path) {
 
 void save_checkpoint(const std::string& path, const Network& net, const Optimizer* opt, const TrainingProgress& progress) {
   Writer w;
+  // Sized up front: grown by doubling, the buffer of a ResNet50 with Adam (282 MB) peaked at twice
+  // that while it was being copied.
+  size_t floats = 0;
+  for (const Parameter& p : net.parameters()) floats += p.value.size();
+  if (opt)
+    for (const auto& s : opt->slots) floats += s.size();
+  w.bytes.reserve(floats * sizeof(float) + 128 * (net.parameters().size() + 8));
   w.bytes.append(kMagic, sizeof kMagic);
   w.put(kVersion);
   w.put_string(std::string(net.graph().name));
