@@ -17,21 +17,40 @@ namespace {
 constexpr char kMagic[8] = {'C', 'N', 'N', 'G', 'E', 'N', 'C', 'K'};
 constexpr uint32_t kVersion = 1;
 
-uint64_t fnv1a(const char* p, size_t n) {
-  uint64_t h = 1469598103934665603ull;
+constexpr uint64_t kFnvBasis = 1469598103934665603ull;
+
+uint64_t fnv1a(const char* p, size_t n, uint64_t h = kFnvBasis) {
   for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(p[i])) * 1099511628211ull;
   return h;
 }
 
+void write_fully(int fd, const char* bytes, size_t size, const std::string& path) {
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t w = ::write(fd, bytes + done, size - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) throw CheckpointError(path + ": write failed (" + std::strerror(errno) + ")");
+    done += static_cast<size_t>(w);
+  }
+}
+
+// Writes straight to the file, hashing as it goes: a ResNet50's weights and Adam state are 282 MB,
+// which a buffer of the whole checkpoint held a second time.
 struct Writer {
-  std::string bytes;
+  int fd;
+  const std::string& path;
+  uint64_t hash = kFnvBasis;
+  void raw(const char* p, size_t n) {
+    hash = fnv1a(p, n, hash);
+    write_fully(fd, p, n, path);
+  }
   template <class T>
-  void put(const T& v) { bytes.append(reinterpret_cast<const char*>(&v), sizeof v); }
-  void put_string(const std::string& s) { put<uint32_t>(static_cast<uint32_t>(s.size())), bytes += s; }
+  void put(const T& v) { raw(reinterpret_cast<const char*>(&v), sizeof v); }
+  void put_string(const std::string& s) { put<uint32_t>(static_cast<uint32_t>(s.size())), raw(s.data(), s.size()); }
   template <class Floats>
   void put_floats(const Floats& v) {
     put<uint64_t>(v.size());
-    bytes.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+    raw(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
   }
 };
 
@@ -69,49 +88,31 @@ struct Reader {
   }
 };
 
-void write_fully(int fd, const std::string& bytes, const std::string& path) {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) throw CheckpointError(path + ": write failed (" + std::strerror(errno) + ")");
-    done += static_cast<size_t>(w);
-  }
-}
-
 }  // namespace
 
 void save_checkpoint(const std::string& path, const Network& net, const Optimizer* opt, const TrainingProgress& progress) {
-  Writer w;
-  // Sized up front: grown by doubling, the buffer of a ResNet50 with Adam (282 MB) peaked at twice
-  // that while it was being copied.
-  size_t floats = 0;
-  for (const Parameter& p : net.parameters()) floats += p.value.size();
-  if (opt)
-    for (const auto& s : opt->slots) floats += s.size();
-  w.bytes.reserve(floats * sizeof(float) + 128 * (net.parameters().size() + 8));
-  w.bytes.append(kMagic, sizeof kMagic);
-  w.put(kVersion);
-  w.put_string(std::string(net.graph().name));
-  w.put<uint32_t>(static_cast<uint32_t>(net.parameters().size()));
-  for (const Parameter& p : net.parameters()) {
-    w.put_string(p.name);
-    w.put_floats(p.value);
-  }
-  w.put_string(opt ? opt->name() : "");
-  w.put<int64_t>(opt ? opt->iterations : 0);
-  w.put<double>(opt ? opt->learning_rate : 0);
-  w.put<uint32_t>(opt ? static_cast<uint32_t>(opt->slots.size()) : 0);
-  if (opt)
-    for (const auto& s : opt->slots) w.put_floats(s);
-  w.put<int32_t>(progress.epochs_done);
-  w.put<uint64_t>(fnv1a(w.bytes.data(), w.bytes.size()));
-
   const std::string tmp = path + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw CheckpointError(tmp + ": cannot create (" + std::strerror(errno) + ")");
   try {
-    write_fully(fd, w.bytes, tmp);
+    Writer w{fd, tmp};
+    w.raw(kMagic, sizeof kMagic);
+    w.put(kVersion);
+    w.put_string(std::string(net.graph().name));
+    w.put<uint32_t>(static_cast<uint32_t>(net.parameters().size()));
+    for (const Parameter& p : net.parameters()) {
+      w.put_string(p.name);
+      w.put_floats(p.value);
+    }
+    w.put_string(opt ? opt->name() : "");
+    w.put<int64_t>(opt ? opt->iterations : 0);
+    w.put<double>(opt ? opt->learning_rate : 0);
+    w.put<uint32_t>(opt ? static_cast<uint32_t>(opt->slots.size()) : 0);
+    if (opt)
+      for (const auto& s : opt->slots) w.put_floats(s);
+    w.put<int32_t>(progress.epochs_done);
+    const uint64_t checksum = w.hash;
+    write_fully(fd, reinterpret_cast<const char*>(&checksum), sizeof checksum, tmp);
     if (::fsync(fd) != 0) throw CheckpointError(tmp + ": fsync failed (" + std::strerror(errno) + ")");
   } catch (...) {
     ::close(fd);
