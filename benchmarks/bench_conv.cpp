@@ -36,7 +36,7 @@ void register_conv(const std::string& name, std::function<std::unique_ptr<Conv>(
     std::unique_ptr<Conv> conv = make();
     try {
       conv->run();  // warm: first-touch of buffers, oneDNN's JIT
-    } catch (const std::exception& e) {  // an autoscheduled twin Adams2019 could not schedule
+    } catch (const std::exception& e) {  // a twin whose Adams2019 schedule fails (peers.cpp)
       state.SkipWithError(e.what());
       return;
     }

@@ -22,8 +22,9 @@ double conv_macs(const KernelSpec& k, int n) {
 }
 
 namespace {
-// Halide's default error handler aborts; a kernel that fails (an autoscheduled twin Adams2019 could not
-// schedule) is reported by the benchmark instead, with Halide's message.
+// Halide's default error handler aborts; a kernel that fails (an autoscheduled twin whose schedule
+// Halide rejected, or that reads outside its input) is reported by the benchmark instead, with
+// Halide's message.
 thread_local std::string halide_message;
 extern "C" void keep_halide_error(void*, const char* msg) { halide_message = msg ? msg : ""; }
 const bool handler_installed = (halide_set_error_handler(keep_halide_error), true);
