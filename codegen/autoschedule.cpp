@@ -42,8 +42,8 @@ void autoschedule(BuiltKernel& k, const Autoscheduler& a, const Target& target) 
 }
 
 BuiltKernel unschedulable(const BuiltKernel& k, const std::string& why) {
-  // Fails on a condition only known at run time (a batch extent below zero), so that Halide compiles
-  // it rather than rejecting a constant false.
+  // A requirement no call meets (a batch extent below zero): the kernel compiles, with Halide
+  // warning that it will fail, and every call fails with `why`.
   const ImageParam& first = *k.inputs.front().image;
   const Expr never = first.dim(first.dimensions() - 1).extent() < 0;
   std::vector<Func> outs;
