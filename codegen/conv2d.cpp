@@ -61,13 +61,26 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
   st.conv = Func("conv");
   st.conv(c, x, y, n) = k.use_bias ? b(c) : 0.0f;
   st.conv(c, x, y, n) += weight * st.padded(st.r.x, ix, iy, n);
+  std::vector<KernelInput> args{in, w};
+  if (k.use_bias) args.push_back(b);
   st.out = Func("out");
-  st.out(c, x, y, n) = st.conv(c, x, y, n);
+  if (k.kind == Kernel::conv_bn_infer_fwd) {
+    // The epilogue of plan.hpp's inference_fusion, applied to each register tile as it is stored.
+    ImageParam scale = fixed_param("scale", {o.c}), shift = fixed_param("shift", {o.c});
+    Expr v = st.conv(c, x, y, n) * scale(c) + shift(c);
+    args.push_back(scale), args.push_back(shift);
+    if (k.residual) {
+      ImageParam residual = image_param("residual", o);
+      v += residual(c, x, y, n);
+      args.push_back(residual);
+    }
+    st.out(c, x, y, n) = activate(k.act, v);
+  } else {
+    st.out(c, x, y, n) = st.conv(c, x, y, n);
+  }
   constrain_image_output(st.out, o);
 
   if (scheduled) schedule(st, k);
-  std::vector<KernelInput> args{in, w};
-  if (k.use_bias) args.push_back(b);
   return {Pipeline(st.out), args};
 }
 
@@ -163,7 +176,7 @@ BuiltKernel backward_weights(const KernelSpec& k, bool scheduled) {
 
 BuiltKernel build_conv2d(const KernelSpec& k, bool scheduled) {
   switch (k.kind) {
-    case Kernel::conv_fwd: return forward(k, scheduled);
+    case Kernel::conv_fwd: case Kernel::conv_bn_infer_fwd: return forward(k, scheduled);
     case Kernel::conv_bwd_data: return backward_data(k, scheduled);
     default: return backward_weights(k, scheduled);
   }

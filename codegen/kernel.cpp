@@ -61,7 +61,8 @@ Expr activate(Act act, Expr v) {
 BuiltKernel build_kernel(const KernelSpec& spec, bool scheduled) {
   switch (spec.kind) {
     case Kernel::zeropad_fwd: case Kernel::zeropad_bwd: return build_zeropad(spec, scheduled);
-    case Kernel::conv_fwd: case Kernel::conv_bwd_data: case Kernel::conv_bwd_weights: return build_conv2d(spec, scheduled);
+    case Kernel::conv_fwd: case Kernel::conv_bwd_data: case Kernel::conv_bwd_weights: case Kernel::conv_bn_infer_fwd:
+      return build_conv2d(spec, scheduled);
     case Kernel::bn_train_fwd: case Kernel::bn_infer_fwd: case Kernel::bn_bwd: return build_batch_norm(spec, scheduled);
     case Kernel::act_fwd: case Kernel::act_bwd: return build_activation(spec, scheduled);
     case Kernel::maxpool_fwd: case Kernel::maxpool_bwd: case Kernel::avgpool_fwd: case Kernel::avgpool_bwd:

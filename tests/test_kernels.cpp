@@ -139,6 +139,25 @@ TEST_P(NodeKernels, MatchReferenceAndFiniteDifferences) {
 
       expect_matches_differences("d_in", [&](const Vec& x) { return fwd_with(x, w); }, in, d_out, vec(bdi), rng);
       expect_matches_differences("d_w", [&](const Vec& wv) { return fwd_with(in, wv); }, w, d_out, vec(bdw), rng);
+
+      // The inference kernel with the BatchNorm (and Add) that plan.hpp's inference_fusion gives it:
+      // the reference convolution (no bias: the run time folds it into the shift), then per channel
+      // scale and shift, the residual, the activation.
+      const cnngen::InferenceFusion fusion = cnngen::inference_fusion(g, index);
+      if (fusion.batch_norm >= 0) {
+        const int c = out_s.c;
+        const Vec scale = random_vec(c, rng, 0.5f, 1.5f), shift = random_vec(c, rng);
+        const Vec residual = fusion.add >= 0 ? random_vec(size_t(n) * out_s.size(), rng) : Vec{};
+        Buffer bs = buffer(scale, {c}), bsh = buffer(shift, {c}), br, bo(image_dims(out_s, n));
+        std::vector<void*> fargs{bi.raw_buffer(), bw.raw_buffer(), bs.raw_buffer(), bsh.raw_buffer()};
+        if (fusion.add >= 0) br = buffer(residual, image_dims(out_s, n)), fargs.push_back(br.raw_buffer());
+        fargs.push_back(bo.raw_buffer());
+        call(table(), name(Kernel::conv_bn_infer_fwd), fargs);
+        Vec want = ref::conv2d(spec, in, w, {}, n);
+        for (size_t e = 0; e < want.size(); ++e)
+          want[e] = want[e] * scale[e % c] + shift[e % c] + (fusion.add >= 0 ? residual[e] : 0.0f);
+        EXPECT_CLOSE(vec(bo), ref::act(fusion.act, want, c), "inference forward with BatchNorm" << (fusion.add >= 0 ? " and Add" : ""));
+      }
       break;
     }
     case Op::batch_norm: {

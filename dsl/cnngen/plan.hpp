@@ -11,6 +11,8 @@
 //   zeropad_fwd        in                                        out
 //   zeropad_bwd        d_out                                     d_in
 //   conv_fwd           in, w, [b]                                out
+//   conv_bn_infer_fwd  in, w, scale, shift, [residual]           out = act(conv * scale + shift [+ residual])
+//                      (inference: the BatchNorm, and the Add, that read the convolution; see inference_fusion)
 //   conv_bwd_data      d_out, w                                  d_in
 //   conv_bwd_weights   in, d_out                                 d_w, [d_b]
 //   bn_train_fwd       in, gamma, beta, eps                      out, batch mean, batch variance (biased)
@@ -46,13 +48,14 @@ enum class Kernel : unsigned char {
   maxpool_fwd, maxpool_bwd, avgpool_fwd, avgpool_bwd,
   dense_fwd, dense_bwd_data, dense_bwd_weights,
   add_fwd,
+  conv_bn_infer_fwd,
 };
 
 inline constexpr const char* kernel_kind_names[] = {
     "zeropad_fwd", "zeropad_bwd", "conv_fwd", "conv_bwd_data", "conv_bwd_weights",
     "bn_train_fwd", "bn_infer_fwd", "bn_bwd", "act_fwd", "act_bwd",
     "maxpool_fwd", "maxpool_bwd", "avgpool_fwd", "avgpool_bwd",
-    "dense_fwd", "dense_bwd_data", "dense_bwd_weights", "add_fwd"};
+    "dense_fwd", "dense_bwd_data", "dense_bwd_weights", "add_fwd", "conv_bn_infer_fwd"};
 
 // Everything a kernel's algorithm and schedule depend on.
 struct KernelSpec {
@@ -63,6 +66,7 @@ struct KernelSpec {
   int pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
   bool use_bias = false;
   Act act = Act::linear;
+  bool residual = false;    // conv_bn_infer_fwd: adds a residual input before the activation
 
   bool operator==(const KernelSpec&) const = default;
 
@@ -71,7 +75,7 @@ struct KernelSpec {
     switch (kind) {
       case Kernel::zeropad_fwd: case Kernel::zeropad_bwd:
         return Shape::image(in.h + pad_top + pad_bottom, in.w + pad_left + pad_right, in.c);
-      case Kernel::conv_fwd: case Kernel::conv_bwd_data: case Kernel::conv_bwd_weights:
+      case Kernel::conv_fwd: case Kernel::conv_bwd_data: case Kernel::conv_bwd_weights: case Kernel::conv_bn_infer_fwd:
         return Shape::image((in.h + pad_top + pad_bottom - kernel.h) / strides.h + 1,
                             (in.w + pad_left + pad_right - kernel.w) / strides.w + 1, units);
       case Kernel::maxpool_fwd: case Kernel::maxpool_bwd: case Kernel::avgpool_fwd: case Kernel::avgpool_bwd:
@@ -99,7 +103,7 @@ struct KernelSpec {
       if (act != Act::linear) s << '_' << act_name(act);
     };
     const std::string kind_name = kernel_kind_names[static_cast<int>(kind)];
-    const std::string pass = kind_name.substr(kind_name.find('_'));  // "_fwd", "_bwd_data", ...
+    std::string pass = kind_name.substr(kind_name.find('_'));  // "_fwd", "_bwd_data", ...
     switch (kind) {
       case Kernel::zeropad_fwd: case Kernel::zeropad_bwd:
         s << "zeropad"; pads(); s << '_'; hwc(); break;
@@ -117,6 +121,9 @@ struct KernelSpec {
         s << "dense" << in.c << "_to" << units << (use_bias ? "" : "_nobias"); break;
       case Kernel::add_fwd:
         s << "add"; fused(); break;
+      case Kernel::conv_bn_infer_fwd:  // e.g. conv1x1s1_8x8x128_to512_bn_add_relu_infer_fwd; a bias is in the shift
+        s << "conv"; window(); pads(); s << '_'; hwc(); s << "_to" << units << "_bn" << (residual ? "_add" : "");
+        fused(), pass = "_infer_fwd"; break;
     }
     s << pass;
     return s.str();
@@ -127,7 +134,8 @@ struct KernelSpec {
     std::ostringstream s;
     s << kernel_kind_names[static_cast<int>(kind)] << ' ' << in.h << ' ' << in.w << ' ' << in.c << ' ' << in.rank << ' '
       << units << ' ' << kernel.h << ' ' << kernel.w << ' ' << strides.h << ' ' << strides.w << ' ' << pad_top << ' '
-      << pad_bottom << ' ' << pad_left << ' ' << pad_right << ' ' << use_bias << ' ' << static_cast<int>(act);
+      << pad_bottom << ' ' << pad_left << ' ' << pad_right << ' ' << use_bias << ' ' << static_cast<int>(act) << ' '
+      << residual;
     return s.str();
   }
 
@@ -135,9 +143,9 @@ struct KernelSpec {
     std::istringstream s(line);
     std::string kind_name;
     KernelSpec k;
-    int bias = 0, act = 0;
+    int bias = 0, act = 0, residual = 0;
     s >> kind_name >> k.in.h >> k.in.w >> k.in.c >> k.in.rank >> k.units >> k.kernel.h >> k.kernel.w >> k.strides.h >>
-        k.strides.w >> k.pad_top >> k.pad_bottom >> k.pad_left >> k.pad_right >> bias >> act;
+        k.strides.w >> k.pad_top >> k.pad_bottom >> k.pad_left >> k.pad_right >> bias >> act >> residual;
     const auto* end = std::end(kernel_kind_names);
     const auto* it = std::find_if(std::begin(kernel_kind_names), end, [&](const char* n) { return kind_name == n; });
     if (!s || it == end || act < 0 || act > static_cast<int>(Act::softmax))
@@ -145,6 +153,7 @@ struct KernelSpec {
     k.kind = static_cast<Kernel>(it - std::begin(kernel_kind_names));
     k.use_bias = bias != 0;
     k.act = static_cast<Act>(act);
+    k.residual = residual != 0;
     return k;
   }
 };
@@ -169,6 +178,9 @@ inline KernelSpec kernel_for(const Node& n, Kernel kind) {
       k.units = 0, k.use_bias = false, k.act = Act::linear;
       k.pad_top = k.pad_bottom = k.pad_left = k.pad_right = 0;
       break;
+    case Kernel::conv_bn_infer_fwd:  // the bias is folded into the shift; kernel_for(graph, ...) sets act and residual
+      k.use_bias = false, k.act = Act::linear;
+      break;
     default:
       k.act = Act::linear;
       break;
@@ -184,6 +196,16 @@ inline bool is_fused_head(const GraphView& g, int node) {
          (n.act == Act::sigmoid || n.act == Act::softmax);
 }
 
+// The one layer that reads node's output, or -1 when none or several do (or one reads it twice).
+inline int only_reader(const GraphView& g, int node) {
+  int reader = -1, reads = 0;
+  for (int j = node + 1; j < static_cast<int>(g.nodes.size()); ++j) {
+    if (g.nodes[j].in0 == node) ++reads, reader = j;
+    if (g.nodes[j].in1 == node) ++reads, reader = j;
+  }
+  return reads == 1 ? reader : -1;
+}
+
 // Fused epilogues. A pointwise activation (relu, sigmoid, tanh) that is the only reader of a
 // BatchNorm or an Add is applied by that layer's forward kernels, saving a pass over the tensor;
 // the activation layer then runs no forward kernel, its output being the producer's. Backward is
@@ -192,12 +214,8 @@ inline bool is_fused_head(const GraphView& g, int node) {
 inline Act fused_activation(const GraphView& g, int node) {
   const Node& n = g.nodes[node];
   if (n.op != Op::batch_norm && n.op != Op::add) return Act::linear;
-  int reader = -1, reads = 0;
-  for (int j = node + 1; j < static_cast<int>(g.nodes.size()); ++j) {
-    if (g.nodes[j].in0 == node) ++reads, reader = j;
-    if (g.nodes[j].in1 == node) ++reads;
-  }
-  if (reads != 1 || g.nodes[reader].op != Op::activation || is_fused_head(g, reader)) return Act::linear;
+  const int reader = only_reader(g, node);
+  if (reader < 0 || g.nodes[reader].op != Op::activation || is_fused_head(g, reader)) return Act::linear;
   const Act a = g.nodes[reader].act;
   return a == Act::relu || a == Act::sigmoid || a == Act::tanh ? a : Act::linear;
 }
@@ -208,11 +226,60 @@ inline bool activation_fused_into_input(const GraphView& g, int node) {
   return n.op == Op::activation && fused_activation(g, n.in0) != Act::linear;
 }
 
-// The kernel of node `node` of graph g and pass `kind`: kernel_for(node), with a fused activation.
+// At inference a BatchNorm is a per-channel affine map, so the convolution it reads applies it to
+// its accumulators (conv_bn_infer_fwd): out = act(conv * scale + shift [+ residual]), scale =
+// gamma / sqrt(moving variance + eps), shift = beta - moving mean * scale (+ bias * scale). With
+// it go the BatchNorm's activation, or the Add that alone reads the BatchNorm (with the Add's
+// activation) when the Add's other input is ready before the convolution runs: in a ResNet block,
+// the last BatchNorm of the main path with the shortcut added (identity block), or the shortcut's
+// BatchNorm with the main path added (convolutional block, where the main path comes first). Three
+// or four passes over the tensor become none. Training keeps the separate kernels: a BatchNorm in
+// training needs the whole convolution output for its batch statistics, and backward reads it.
+struct InferenceFusion {
+  int batch_norm = -1;   // the BatchNorm the convolution applies; -1: no fusion
+  int add = -1;          // the Add it also applies, and that Add's other input
+  int residual = -1;
+  Act act = Act::linear;
+  int output = -1;       // the node whose output buffer the fused kernel writes (the last one applied)
+};
+
+inline InferenceFusion inference_fusion(const GraphView& g, int conv) {
+  InferenceFusion f;
+  if (g.nodes[conv].op != Op::conv2d) return f;
+  const int bn = only_reader(g, conv);
+  if (bn < 0 || g.nodes[bn].op != Op::batch_norm) return f;
+  f.batch_norm = f.output = bn;
+  f.act = fused_activation(g, bn);
+  const int add = only_reader(g, bn);
+  if (f.act != Act::linear || add < 0 || g.nodes[add].op != Op::add) return f;
+  const int other = g.nodes[add].in0 == bn ? g.nodes[add].in1 : g.nodes[add].in0;
+  if (other >= conv) return f;  // computed after the convolution: that side's Add runs on its own
+  f.add = f.output = add, f.residual = other, f.act = fused_activation(g, add);
+  return f;
+}
+
+// A BatchNorm or an Add whose inference forward the convolution before it applies.
+inline bool fused_into_conv_at_inference(const GraphView& g, int node) {
+  const Node& n = g.nodes[node];
+  if (n.op == Op::batch_norm) return n.in0 >= 0 && inference_fusion(g, n.in0).batch_norm == node;
+  if (n.op != Op::add) return false;
+  for (int side : {n.in0, n.in1})
+    if (side >= 0 && g.nodes[side].op == Op::batch_norm && g.nodes[side].in0 >= 0 &&
+        inference_fusion(g, g.nodes[side].in0).add == node)
+      return true;
+  return false;
+}
+
+// The kernel of node `node` of graph g and pass `kind`: kernel_for(node), with a fused activation
+// (and for conv_bn_infer_fwd, what inference_fusion applies).
 inline KernelSpec kernel_for(const GraphView& g, int node, Kernel kind) {
   KernelSpec k = kernel_for(g.nodes[node], kind);
   if (kind == Kernel::bn_train_fwd || kind == Kernel::bn_infer_fwd || kind == Kernel::add_fwd)
     k.act = fused_activation(g, node);
+  if (kind == Kernel::conv_bn_infer_fwd) {
+    const InferenceFusion f = inference_fusion(g, node);
+    k.act = f.act, k.residual = f.add >= 0;
+  }
   return k;
 }
 
@@ -231,7 +298,10 @@ inline std::vector<KernelSpec> kernels_of(const GraphView& g) {
     switch (n.op) {
       case Op::input: case Op::flatten: break;
       case Op::zero_padding2d: need(i, Kernel::zeropad_fwd), need(i, Kernel::zeropad_bwd); break;
-      case Op::conv2d: need(i, Kernel::conv_fwd), need(i, Kernel::conv_bwd_data), need(i, Kernel::conv_bwd_weights); break;
+      case Op::conv2d:
+        need(i, Kernel::conv_fwd), need(i, Kernel::conv_bwd_data), need(i, Kernel::conv_bwd_weights);
+        if (inference_fusion(g, i).batch_norm >= 0) need(i, Kernel::conv_bn_infer_fwd);
+        break;
       case Op::batch_norm: need(i, Kernel::bn_train_fwd), need(i, Kernel::bn_infer_fwd), need(i, Kernel::bn_bwd); break;
       case Op::activation: if (act_kernel) need(i, Kernel::act_fwd), need(i, Kernel::act_bwd); break;
       case Op::max_pool2d: need(i, Kernel::maxpool_fwd), need(i, Kernel::maxpool_bwd); break;

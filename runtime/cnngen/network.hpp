@@ -96,7 +96,10 @@ class Network {
   };
   struct Slot {  // what one node holds for the current batch
     Buffer out, pre, grad, d_pre, mean, var;  // grad: borrowed from the pool during backward
+    Buffer scale, shift;  // a convolution's fused inference epilogue (plan.hpp's inference_fusion)
     KernelRef fwd, fwd_infer, bwd_data, bwd_weights, act_fwd, act_bwd;
+    InferenceFusion fusion;
+    bool fused_at_inference = false;  // a BatchNorm or Add whose convolution applies it at inference
     int w = -1, b = -1, gamma = -1, beta = -1, moving_mean = -1, moving_var = -1;
     bool grad_written = false;
     bool needs_grad = false;  // some node at or before this one has trainable parameters
@@ -105,6 +108,8 @@ class Network {
   KernelRef need(int node, Kernel kind);
   void allocate(int n);
   void run(KernelRef k, const char* what, const Node& node, std::vector<void*> args);
+  // Convolution i at inference with its BatchNorm (and Add) applied: inference_fusion's kernel.
+  void conv_bn_inference(int i, Buffer in, int n);
   // Has `write` produce a contribution to node i's gradient: straight into it if it is the first this
   // pass, else into a scratch buffer and added (a node read by several layers, as a shortcut is).
   template <class Write>
@@ -134,6 +139,7 @@ class Network {
   int capacity_ = 0, batch_ = 0;
   Buffer logits_;
   bool profiling_ = false;
+  bool last_forward_training_ = false;  // backward needs the intermediate tensors of a training forward
   bool bn_estimating_ = false;
   int bn_estimate_batches_ = 0;
   std::vector<KernelTime> times_;  // indexed by KernelRef::id

@@ -94,6 +94,11 @@ Network::Network(GraphView graph, const KernelTable& kernels) : graph_(graph), k
       case Op::conv2d:
         s.fwd = need(i, Kernel::conv_fwd), s.bwd_data = need(i, Kernel::conv_bwd_data);
         s.bwd_weights = need(i, Kernel::conv_bwd_weights);
+        s.fusion = inference_fusion(graph_, i);
+        if (s.fusion.batch_norm >= 0) {
+          s.fwd_infer = need(i, Kernel::conv_bn_infer_fwd);
+          s.scale = Buffer(n.units), s.shift = Buffer(n.units);
+        }
         s.w = add_param(n, "kernel", {n.kernel.h, n.kernel.w, n.in.c, n.units}, true);
         if (n.use_bias) s.b = add_param(n, "bias", {n.units}, true);
         break;
@@ -120,6 +125,7 @@ Network::Network(GraphView graph, const KernelTable& kernels) : graph_(graph), k
       case Op::add: s.fwd = need(i, Kernel::add_fwd); break;
     }
   }
+  for (int i = 0; i < count; ++i) slots_[i].fused_at_inference = fused_into_conv_at_inference(graph_, i);
   // Gradients flow back only as far as parameters: the stem's padding of the input needs none.
   for (int i = 0; i < count; ++i) {
     const Node& n = graph_.nodes[i];
@@ -230,15 +236,43 @@ void Network::run(KernelRef k, const char* what, const Node& node, std::vector<v
   }
 }
 
+void Network::conv_bn_inference(int i, Buffer in, int n) {
+  const Node& node = graph_.nodes[i];
+  Slot& s = slots_[i];
+  const Slot& bn = slots_[s.fusion.batch_norm];
+  const float eps = graph_.nodes[s.fusion.batch_norm].epsilon;
+  const FloatArray &gamma = params_[bn.gamma].value, &beta = params_[bn.beta].value;
+  const FloatArray &mean = params_[bn.moving_mean].value, &var = params_[bn.moving_var].value;
+  for (int c = 0; c < node.units; ++c) {  // as bn_infer_fwd computes them (codegen/batch_norm.cpp)
+    const float scale = gamma[c] / std::sqrt(var[c] + eps);
+    s.scale(c) = scale;
+    s.shift(c) = beta[c] - mean[c] * scale + (s.b >= 0 ? params_[s.b].value[c] * scale : 0.0f);
+  }
+  Buffer w = param_buffer(s.w, false), out = batch_view(slots_[s.fusion.output].out, n), residual;
+  std::vector<void*> args{in.raw_buffer(), w.raw_buffer(), s.scale.raw_buffer(), s.shift.raw_buffer()};
+  if (s.fusion.residual >= 0) {
+    residual = batch_view(slots_[s.fusion.residual].out, n);
+    args.push_back(residual.raw_buffer());
+  }
+  args.push_back(out.raw_buffer());
+  run(s.fwd_infer, "inference forward", node, args);
+}
+
 const Buffer& Network::forward(const float* x, int n, bool training) {
   if (n <= 0) throw std::invalid_argument("forward: batch size must be positive");
   allocate(n);
+  last_forward_training_ = training;
   std::memcpy(slots_[0].out.data(), x, sizeof(float) * static_cast<size_t>(graph_.input_shape().size()) * n);
   if (training && bn_estimating_) ++bn_estimate_batches_;
   for (int i = 1; i < static_cast<int>(slots_.size()); ++i) {
     const Node& node = graph_.nodes[i];
     Slot& s = slots_[i];
+    if (!training && s.fused_at_inference) continue;  // its convolution wrote its output
     Buffer in = batch_view(slots_[node.in0].out, n), out = batch_view(s.out, n);
+    if (!training && s.fwd_infer && node.op == Op::conv2d) {
+      conv_bn_inference(i, in, n);
+      continue;
+    }
     switch (node.op) {
       case Op::input: case Op::flatten: break;
       case Op::zero_padding2d: case Op::max_pool2d: case Op::avg_pool2d:
@@ -364,6 +398,8 @@ void Network::backward(const Buffer& d_logits, bool input_gradient) {
   const int n = batch_;
   if (d_logits.number_of_elements() != static_cast<size_t>(classes()) * n)
     throw std::invalid_argument("backward: the loss gradient does not match the last forward batch");
+  if (!last_forward_training_)  // inference skips tensors backward reads, and has no batch statistics
+    throw std::logic_error("backward: the last forward pass was in inference mode; backward needs forward(training)");
   for (Slot& s : slots_) {
     if (s.grad.data()) give_back(s.grad);  // the last pass's input gradient
     s.grad_written = false;
