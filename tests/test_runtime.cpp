@@ -115,6 +115,23 @@ TEST(Adam, FirstStepsFollowKerasFormula) {
   }
 }
 
+// Arrays past one chunk of the optimizers' parallel loop (64K elements; a partial last chunk):
+// every element updated once, by the same formula, whichever thread ran its chunk.
+TEST(Adam, LargeArraysUpdateEveryElementOnce) {
+  const int size = 3 * 65536 + 123;
+  cnngen::Parameter p{"w", {size}, true, {}, {}};
+  p.value.resize(size), p.grad.resize(size);
+  for (int i = 0; i < size; ++i) p.value[i] = 0.001f * (i % 1000), p.grad[i] = 0.01f * ((i * 7) % 13 - 6);
+  std::vector<cnngen::Parameter> params{p};
+  cnngen::Adam adam(0.01);
+  adam.step(params);
+  const double lr_t = 0.01 * std::sqrt(1 - 0.999) / (1 - 0.9);
+  for (int i = 0; i < size; ++i) {
+    const double g = p.grad[i], m = 0.1 * g, v = 0.001 * g * g;
+    ASSERT_NEAR(params[0].value[i], p.value[i] - lr_t * m / (std::sqrt(v) + 1e-7), 1e-6) << "element " << i;
+  }
+}
+
 TEST(SGD, MomentumAccumulatesVelocity) {
   std::vector<cnngen::Parameter> params{{"w", {1}, true, {1.0f}, {0.5f}}};
   cnngen::SGD sgd(0.1, 0.9);

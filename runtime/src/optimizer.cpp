@@ -1,10 +1,41 @@
 #include <cnngen/optimizer.hpp>
 
+#include <HalideRuntime.h>
+
+#include <algorithm>
 #include <cmath>
 
 namespace cnngen {
 
 namespace {
+
+// Runs body(begin, end) over [0, count) in chunks of 64K elements on Halide's thread pool, the
+// threads the kernels use (halide_set_num_threads). An update reads and writes 28 bytes per
+// parameter (Adam: 658 MB a step for ResNet50's 23.5M), so it is bound by memory, and one core
+// does not saturate it: measured for ResNet50's Adam step, 61 ms with the scalar loop of before,
+// 32 ms vectorised (this file is compiled with -fno-math-errno, without which GCC keeps sqrt
+// scalar to set errno), 16 ms on two threads. Elementwise: the result does not depend on the
+// threads.
+template <class Body>
+void parallel_chunks(size_t count, const Body& body) {
+  constexpr size_t kChunk = size_t{1} << 16;
+  const int chunks = static_cast<int>((count + kChunk - 1) / kChunk);
+  if (chunks <= 1) {
+    body(size_t{0}, count);
+    return;
+  }
+  struct Closure {
+    const Body* body;
+    size_t count;
+  } closure{&body, count};
+  const auto task = [](void*, int chunk, uint8_t* c) -> int {
+    const Closure& cl = *reinterpret_cast<const Closure*>(c);
+    const size_t begin = static_cast<size_t>(chunk) * kChunk;
+    (*cl.body)(begin, std::min(cl.count, begin + kChunk));
+    return 0;
+  };
+  halide_do_par_for(nullptr, task, 0, chunks, reinterpret_cast<uint8_t*>(&closure));
+}
 
 // One state vector per trainable parameter and slot kind, sized on first use.
 void ensure_slots(Optimizer& o, const std::vector<Parameter>& params, int per_param) {
@@ -30,16 +61,17 @@ void Adam::step(std::vector<Parameter>& params) {
   size_t slot = 0;
   for (Parameter& p : params) {
     if (!p.trainable) continue;
-    float* m = slots[slot++].data();
-    float* v = slots[slot++].data();
-    float* w = p.value.data();
-    const float* g = p.grad.data();
-    const size_t count = p.value.size();
-    for (size_t i = 0; i < count; ++i) {
-      m[i] = b1 * m[i] + (1 - b1) * g[i];
-      v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
-      w[i] -= lr_t * m[i] / (std::sqrt(v[i]) + eps);
-    }
+    float* __restrict m = slots[slot++].data();
+    float* __restrict v = slots[slot++].data();
+    float* __restrict w = p.value.data();
+    const float* __restrict g = p.grad.data();
+    parallel_chunks(p.value.size(), [=](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) {
+        m[i] = b1 * m[i] + (1 - b1) * g[i];
+        v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+        w[i] -= lr_t * m[i] / (std::sqrt(v[i]) + eps);
+      }
+    });
   }
 }
 
@@ -52,11 +84,15 @@ void SGD::step(std::vector<Parameter>& params) {
   size_t slot = 0;
   for (Parameter& p : params) {
     if (!p.trainable) continue;
-    float* vel = slots[slot++].data();
-    for (size_t i = 0; i < p.value.size(); ++i) {
-      vel[i] = mu * vel[i] - lr * p.grad[i];
-      p.value[i] += vel[i];
-    }
+    float* __restrict vel = slots[slot++].data();
+    float* __restrict w = p.value.data();
+    const float* __restrict g = p.grad.data();
+    parallel_chunks(p.value.size(), [=](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) {
+        vel[i] = mu * vel[i] - lr * g[i];
+        w[i] += vel[i];
+      }
+    });
   }
 }
 
