@@ -153,10 +153,22 @@ BuiltKernel backward_weights(const KernelSpec& k, bool scheduled) {
   st.d_out = Func("d_out_read");  // where a schedule may pack d_out
   st.d_out(c, x, y, n) = d_out(c, x, y, n);
   st.r = RDom(0, o.w, 0, o.h, 0, d_out.dim(3).extent(), "r");
+  Expr input = st.padded(ci, st.r.x * k.strides.w + kx - k.pad_left, st.r.y * k.strides.h + ky - k.pad_top, st.r.z);
+  const int block = schedules::weight_tile(o.c, s.c, k.kernel.w).inputs;
+  if (scheduled && schedules::blocks_weight_gradient_input(k.kernel.w, k.kernel.h, has_padding(k), s.c, o.c)) {
+    // A 1x1 layer's input blocked by the register tile's input channels, on the output grid (a
+    // strided layer reads every stride-th pixel): each step of the reduction, one pixel, broadcasts
+    // `block` input channels, which in NHWC are a row of Cin floats (up to 8 KB: pages) from the
+    // last step's. Blocked, a tile's steps read contiguous memory. A block past the last channel
+    // repeats it; the tiles that read there compute weights that are not stored.
+    Var cb("cb"), cv("cv");
+    st.in_blocked = Func("in_blocked");
+    st.in_blocked(cv, x, y, n, cb) = in(min(cb * block + cv, s.c - 1), x * k.strides.w, y * k.strides.h, n);
+    input = st.in_blocked(ci % block, st.r.x, st.r.y, st.r.z, ci / block);
+  }
   st.acc = Func("acc");
   st.acc(c, ci, kx, ky) = 0.0f;
-  st.acc(c, ci, kx, ky) += st.d_out(c, st.r.x, st.r.y, st.r.z) *
-                           st.padded(ci, st.r.x * k.strides.w + kx - k.pad_left, st.r.y * k.strides.h + ky - k.pad_top, st.r.z);
+  st.acc(c, ci, kx, ky) += st.d_out(c, st.r.x, st.r.y, st.r.z) * input;
   st.d_w = Func("d_w");
   st.d_w(c, ci, kx, ky) = st.acc(c, ci, kx, ky);
   constrain_fixed_output(st.d_w, {o.c, s.c, k.kernel.w, k.kernel.h});

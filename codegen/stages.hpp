@@ -23,7 +23,7 @@ struct Conv2dBwdData {
 // d_w(co, ci, kx, ky) = sum_{n, oy, ox} d_out(co, ox, oy, n) * padded(ci, ox*sw + kx - pl, oy*sh + ky - pt, n)
 // d_b(co)             = sum_{n, oy, ox} d_out(co, ox, oy, n)
 struct Conv2dBwdWeights {
-  Halide::Func padded, d_out, acc, d_w, d_b;  // d_out: the reads of d_out, for the weight gradient
+  Halide::Func padded, in_blocked, d_out, acc, d_w, d_b;  // d_out: the reads of d_out, for the weight gradient
   Halide::RDom r;  // (ox, oy, n)
 };
 

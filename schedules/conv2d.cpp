@@ -137,7 +137,11 @@ void schedule(Conv2dBwdWeights& s, const KernelSpec& k) {
   Var ac = s.acc.args()[0], aci = s.acc.args()[1], akx = s.acc.args()[2], aky = s.acc.args()[3];
   Var aco("aco"), acv("acv"), acio("acio"), acin("acin"), akxo("akxo"), akxi("akxi");
   if (o.w * o.h <= 16) {
-    s.d_w.split(c, co, cii, t.channels()).split(ci, cio, cin, t.inputs).split(kx, kxo, kxi, t.columns)
+    // A blocked input is read at (ci % inputs, ci / inputs): with the last tile shifted inwards
+    // (1024 channels in tiles of 14, say) Halide cannot simplify those, and each step recomputed
+    // them; guarded, ci = cio * inputs + cin. The guarded tile reads the blocked copy's clamped tail.
+    const TailStrategy tail = s.in_blocked.defined() ? TailStrategy::GuardWithIf : TailStrategy::Auto;
+    s.d_w.split(c, co, cii, t.channels()).split(ci, cio, cin, t.inputs, tail).split(kx, kxo, kxi, t.columns)
         .reorder(cii, cin, kxi, cio, co, kxo, ky).fuse(kxo, ky, t1).fuse(co, t1, t2).parallel(t2).vectorize(cii, t.lanes);
     s.acc.compute_at(s.d_w, cio);
     // The task's d_out channels, packed: in place each reduction step (a pixel) reads two vectors
@@ -163,6 +167,11 @@ void schedule(Conv2dBwdWeights& s, const KernelSpec& k) {
 
   if (k.pad_top || k.pad_bottom || k.pad_left || k.pad_right)
     s.padded.compute_root().vectorize(s.padded.args()[0], lanes_for(k.in.c)).parallel(s.padded.args()[3]);
+  if (s.in_blocked.defined()) {  // a copy of the input (of its grid), 2-8 MB: a few % of the pass
+    Var cv = s.in_blocked.args()[0], x = s.in_blocked.args()[1], y = s.in_blocked.args()[2];
+    Var n = s.in_blocked.args()[3], cb = s.in_blocked.args()[4];
+    s.in_blocked.compute_root().reorder(cv, cb, x, y, n).vectorize(cv).parallel(n);
+  }
   if (s.d_b.defined()) {
     s.d_b.compute_root().vectorize(s.d_b.args()[0], t.lanes);
     // An output's update cannot round up past its extent: guard the last vector (17 channels, say).
