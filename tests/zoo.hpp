@@ -77,12 +77,15 @@ inline constexpr auto blocks = cnngen::functional<"ZooBlocks", [](auto& g) {
   return g(Dense{.units = 3, .activation = softmax, .name = "fc3"}, x);
 }>();
 
-// ResNet50 stage-2 shapes: 3x3 'same' 64 -> 64 and the 1x1 expansions on 15x15.
+// ResNet50 stage-2 shapes: 3x3 'same' 64 -> 64 and the 1x1 expansions on 15x15; then a strided 1x1
+// to 256 channels, whose weight gradient reads its input blocked (schedules/tiles.hpp's
+// blocks_weight_gradient_input), 64 channels in tiles of 14.
 inline constexpr auto stage2 = cnngen::sequential<"ZooStage2",
     Input{15, 15, 64},
     Conv2D{.filters = 64, .kernel_size = 3, .padding = same},
     Conv2D{.filters = 256, .kernel_size = 1},
     Conv2D{.filters = 64, .kernel_size = 1},
+    Conv2D{.filters = 256, .kernel_size = 1, .strides = 2},           // (8, 8, 256)
     BatchNormalization{},
     Activation{relu},
     Flatten{},
@@ -96,6 +99,7 @@ inline constexpr auto stage45 = cnngen::sequential<"ZooStage45",
     Conv2D{.filters = 128, .kernel_size = 3, .padding = same},        // (4, 4, 128)
     Conv2D{.filters = 256, .kernel_size = 1, .strides = 2},           // (2, 2, 256)
     Conv2D{.filters = 64, .kernel_size = 3, .padding = same},         // (2, 2, 64)
+    Conv2D{.filters = 256, .kernel_size = 1},                         // (2, 2, 256): a blocked input, guarded tiles
     BatchNormalization{},
     Activation{relu},
     Flatten{},
