@@ -2,6 +2,7 @@
 //   course_conv5x5/{cnngen,cnngen_auto,naive,onednn}/...     the course's 28x28x192 -> 32 5x5 'same', N=32
 //   course_bottleneck/{cnngen,cnngen_auto,naive,onednn}/...  1x1 192->16 then 5x5 16->32, N=32
 //   resnet50_{fwd,bwd_data,bwd_weights}/{cnngen,cnngen_auto,onednn}/<kernel>   every distinct ResNet50 conv, N=32
+//   resnet50_infer_fwd/{cnngen,onednn}/<kernel>   the inference forwards with BatchNorm (Add, ReLU) applied
 // cnngen is the hand-scheduled kernel; cnngen_auto its twin scheduled by Adams2019 (beam 1).
 // Counters: GFLOPS (2 per multiply-accumulate, padding taps counted), pct_peak (of the peak this
 // binary measures at start-up, also reported as peak/fma_avx512/core), MACs_per_image.
@@ -49,14 +50,15 @@ void register_conv(const std::string& name, std::function<std::unique_ptr<Conv>(
 }
 
 void register_shape(const std::string& suite, const std::string& shape, const cnngen::KernelTable& table,
-                    const KernelSpec& k, int n, bool naive) {
+                    const KernelSpec& k, int n, bool naive, bool twin = true) {
   const double macs = bench::conv_macs(k, n), per_image = bench::conv_macs(k, 1);
   const std::string tail = "/" + shape + "_n" + std::to_string(n) + "_t" + std::to_string(g_threads);
   register_conv<bench::CnngenConv>(suite + "/cnngen" + tail, [=, &table] { return std::make_unique<bench::CnngenConv>(table, k, n); },
                                    macs, per_image);
   const cnngen::KernelTable& twins = cnngen::generated::bench_auto();
-  register_conv<bench::CnngenConv>(suite + "/cnngen_auto" + tail, [=, &twins] { return std::make_unique<bench::CnngenConv>(twins, k, n); },
-                                   macs, per_image);
+  if (twin)
+    register_conv<bench::CnngenConv>(suite + "/cnngen_auto" + tail, [=, &twins] { return std::make_unique<bench::CnngenConv>(twins, k, n); },
+                                     macs, per_image);
   if (naive)
     register_conv<bench::NaiveConv>(suite + "/naive" + tail, [=] { return std::make_unique<bench::NaiveConv>(k, n); }, macs, per_image);
   register_conv<bench::OnednnConv>(suite + "/onednn" + tail, [=] { return std::make_unique<bench::OnednnConv>(k, n); }, macs, per_image);
@@ -88,8 +90,19 @@ int main(int argc, char** argv) {
   register_shape("course_bottleneck", "5x5_16to32", course, b5, n, true);
 
   std::vector<std::string> seen;
-  for (const cnngen::Node& node : cnngen::GraphView(resnet50::model).nodes) {
+  const cnngen::GraphView resnet(resnet50::model);
+  for (int i = 0; i < static_cast<int>(resnet.nodes.size()); ++i) {
+    const cnngen::Node& node = resnet.nodes[i];
     if (node.op != cnngen::Op::conv2d) continue;
+    // Inference: the forward with the BatchNorm, Add and ReLU that follow it applied to its tiles
+    // (plan.hpp's inference_fusion), against oneDNN's convolution with the same post-ops.
+    const KernelSpec fused = cnngen::kernel_for(resnet, i, Kernel::conv_bn_infer_fwd);
+    if (cnngen::inference_fusion(resnet, i).batch_norm >= 0 &&
+        std::find(seen.begin(), seen.end(), fused.name()) == seen.end()) {
+      seen.push_back(fused.name());
+      const std::string shape = fused.name().substr(0, fused.name().rfind("_infer_fwd"));
+      register_shape("resnet50_infer_fwd", shape, cnngen::generated::resnet50(), fused, n, false, /*twin=*/false);
+    }
     for (Kernel pass : {Kernel::conv_fwd, Kernel::conv_bwd_data, Kernel::conv_bwd_weights}) {
       const KernelSpec k = cnngen::kernel_for(node, pass);
       if (std::find(seen.begin(), seen.end(), k.name()) != seen.end()) continue;

@@ -88,6 +88,11 @@ CnngenConv::CnngenConv(const cnngen::KernelTable& table, const KernelSpec& k, in
       buffers_ = {seeded(image(k.in, n), rng), seeded(image(o, n), rng), Buffer(w)};
       if (k.use_bias) buffers_.push_back(Buffer(o.c));
       break;
+    case Kernel::conv_bn_infer_fwd:  // in, w, scale, shift, [residual], out
+      buffers_ = {seeded(image(k.in, n), rng), seeded(w, rng), seeded({o.c}, rng), seeded({o.c}, rng)};
+      if (k.residual) buffers_.push_back(seeded(image(o, n), rng));
+      buffers_.push_back(Buffer(image(o, n)));
+      break;
     default:
       throw std::invalid_argument("not a convolution: " + k.name());
   }
@@ -159,6 +164,24 @@ OnednnConv::OnednnConv(const KernelSpec& k, int n) : s_(std::make_unique<State>(
       s_->args = {{DNNL_ARG_SRC, filled(fwd_pd.src_desc())}, {DNNL_ARG_WEIGHTS, filled(fwd_pd.weights_desc())},
                   {DNNL_ARG_BIAS, filled(fwd_pd.bias_desc())}, {DNNL_ARG_DST, filled(fwd_pd.dst_desc())}};
       break;
+    case Kernel::conv_bn_infer_fwd: {
+      // The BatchNorm folded into the weights and bias (as a deployed model has it), the residual as
+      // oneDNN fuses one (a sum post-op: the destination holds the residual and is added in place),
+      // then the activation.
+      post_ops ops;
+      if (k.residual) ops.append_sum(1.0f);
+      if (k.act == cnngen::Act::relu) ops.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
+      primitive_attr attr;
+      attr.set_post_ops(ops);
+      const convolution_forward::primitive_desc pd(
+          convolution_forward::desc(prop_kind::forward_inference, algorithm::convolution_direct, any(src), any(wts),
+                                    any(bias), any(dst), strides, pad_l, pad_r),
+          attr, s_->engine);
+      s_->primitive = convolution_forward(pd);
+      s_->args = {{DNNL_ARG_SRC, filled(pd.src_desc())}, {DNNL_ARG_WEIGHTS, filled(pd.weights_desc())},
+                  {DNNL_ARG_BIAS, filled(pd.bias_desc())}, {DNNL_ARG_DST, filled(pd.dst_desc())}};
+      break;
+    }
     case Kernel::conv_bwd_data: {
       const convolution_backward_data::primitive_desc pd(
           convolution_backward_data::desc(algorithm::convolution_direct, any(src), any(wts), any(dst), strides, pad_l, pad_r),

@@ -67,7 +67,9 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
   if (k.kind == Kernel::conv_bn_infer_fwd) {
     // The epilogue of plan.hpp's inference_fusion, applied to each register tile as it is stored.
     ImageParam scale = fixed_param("scale", {o.c}), shift = fixed_param("shift", {o.c});
-    Expr v = st.conv(c, x, y, n) * scale(c) + shift(c);
+    st.raw = Func("raw");  // the convolution as conv_fwd stores it; a schedule may store it first
+    st.raw(c, x, y, n) = st.conv(c, x, y, n);
+    Expr v = st.raw(c, x, y, n) * scale(c) + shift(c);
     args.push_back(scale), args.push_back(shift);
     if (k.residual) {
       ImageParam residual = image_param("residual", o);

@@ -9,8 +9,9 @@
 namespace cnngen::codegen {
 
 // out(co, x, y, n) = b(co) + sum_{ky, kx, ci} w(co, ci, kx, ky) * padded(ci, x*sw + kx - pl, y*sh + ky - pt, n)
+// conv_bn_infer_fwd: out = act(raw * scale + shift [+ residual]), raw the convolution.
 struct Conv2dFwd {
-  Halide::Func padded, w_blocked, conv, out;  // w_blocked: small images' weights, by channel block
+  Halide::Func padded, w_blocked, conv, raw, out;  // w_blocked: the weights by the tile's channel block
   Halide::RDom r;  // (ci, kx, ky), ci innermost
 };
 // d_in(ci, x, y, n) = sum over the (co, kx, ky) whose tap lands on (x, y) of w(co, ci, kx, ky) * d_out(co, ox, oy, n)
