@@ -88,8 +88,9 @@ CnngenConv::CnngenConv(const cnngen::KernelTable& table, const KernelSpec& k, in
       buffers_ = {seeded(image(k.in, n), rng), seeded(image(o, n), rng), Buffer(w)};
       if (k.use_bias) buffers_.push_back(Buffer(o.c));
       break;
-    case Kernel::conv_bn_infer_fwd:  // in, w, scale, shift, [residual], out
-      buffers_ = {seeded(image(k.in, n), rng), seeded(w, rng), seeded({o.c}, rng), seeded({o.c}, rng)};
+    case Kernel::conv_bn_infer_fwd:  // in, w_blocked (1-D; random values, so any order), scale, shift, [residual], out
+      buffers_ = {seeded(image(k.in, n), rng), seeded({o.c * k.in.c * k.kernel.w * k.kernel.h}, rng),
+                  seeded({o.c}, rng), seeded({o.c}, rng)};
       if (k.residual) buffers_.push_back(seeded(image(o, n), rng));
       buffers_.push_back(Buffer(image(o, n)));
       break;

@@ -26,10 +26,46 @@ Func zero_padded(ImageParam in, const Shape& s, const KernelSpec& k) {
   return f;
 }
 
+// The layout of conv_block_weights' output, which conv_bn_infer_fwd reads: Keras's (co, ci, kx, ky)
+// with the output channels in blocks of the forward's register tile, the blocks outermost, so
+// w_blocked[cv + B (ci + Cin (kx + KW (ky + KH cb)))] = w(cb B + cv, ci, kx, ky). B is the tile's
+// channels where they divide the output channels, else all of them (the Keras order itself).
+int weight_block(const KernelSpec& k) {
+  const Shape o = k.out();
+  const int block = schedules::tile_channels(o.c, o.w, o.h);
+  return o.c % block == 0 ? block : o.c;
+}
+
+Expr blocked_index(const KernelSpec& k, Expr co, Expr ci, Expr kx, Expr ky) {
+  const int block = weight_block(k);
+  return co % block + block * (ci + k.in.c * (kx + k.kernel.w * (ky + k.kernel.h * (co / block))));
+}
+
+BuiltKernel block_weights(const KernelSpec& k, bool scheduled) {
+  const Shape s = k.in, o = k.out();
+  ImageParam w = fixed_param("w", {o.c, s.c, k.kernel.w, k.kernel.h});
+  const int block = weight_block(k), count = o.c * s.c * k.kernel.w * k.kernel.h;
+  Var i("i");
+  Func out("w_blocked");
+  Expr cv = i % block, rest = i / block;
+  Expr cin = rest % s.c, tx = rest / s.c % k.kernel.w, ty = rest / (s.c * k.kernel.w) % k.kernel.h;
+  Expr cb = rest / (s.c * k.kernel.w * k.kernel.h);
+  out(i) = w(cb * block + cv, cin, tx, ty);
+  constrain_fixed_output(out, {count});
+  if (scheduled) {  // once per change of the weights: a plain parallel copy
+    Var io("io"), ii("ii");
+    out.split(i, io, ii, 4096, TailStrategy::GuardWithIf).parallel(io).vectorize(ii, schedules::lanes_for(block), TailStrategy::GuardWithIf);
+  }
+  return {Pipeline(out), {w}};
+}
+
 BuiltKernel forward(const KernelSpec& k, bool scheduled) {
   const Shape s = k.in, o = k.out();
+  const bool inference = k.kind == Kernel::conv_bn_infer_fwd;
   ImageParam in = image_param("in", s);
-  ImageParam w = fixed_param("w", {o.c, s.c, k.kernel.w, k.kernel.h});
+  // At inference the weights come blocked by conv_block_weights, once per change rather than per batch.
+  ImageParam w = inference ? fixed_param("w_blocked", {o.c * s.c * k.kernel.w * k.kernel.h})
+                           : fixed_param("w", {o.c, s.c, k.kernel.w, k.kernel.h});
   ImageParam b = fixed_param("b", {o.c});
 
   Conv2dFwd st;
@@ -46,9 +82,9 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
   } else {
     st.padded = zero_padded(in, s, k);
   }
-  Expr weight = w(c, st.r.x, st.r.y, st.r.z);
+  Expr weight = inference ? w(blocked_index(k, c, st.r.x, st.r.y, st.r.z)) : w(c, st.r.x, st.r.y, st.r.z);
   const int block = schedules::tile_channels(o.c, o.w, o.h);
-  if (scheduled && o.c % block == 0) {
+  if (scheduled && !inference && o.c % block == 0) {
     // The register tile's weights in the order its reduction reads them: the block of output
     // channels of one tap and input channel, then the next input channel. In Keras's layout that
     // step is a row of Cout floats away (fresh cache lines every step); blocked, the tile streams
@@ -191,6 +227,7 @@ BuiltKernel backward_weights(const KernelSpec& k, bool scheduled) {
 BuiltKernel build_conv2d(const KernelSpec& k, bool scheduled) {
   switch (k.kind) {
     case Kernel::conv_fwd: case Kernel::conv_bn_infer_fwd: return forward(k, scheduled);
+    case Kernel::conv_block_weights: return block_weights(k, scheduled);
     case Kernel::conv_bwd_data: return backward_data(k, scheduled);
     default: return backward_weights(k, scheduled);
   }

@@ -62,6 +62,7 @@ BuiltKernel build_kernel(const KernelSpec& spec, bool scheduled) {
   switch (spec.kind) {
     case Kernel::zeropad_fwd: case Kernel::zeropad_bwd: return build_zeropad(spec, scheduled);
     case Kernel::conv_fwd: case Kernel::conv_bwd_data: case Kernel::conv_bwd_weights: case Kernel::conv_bn_infer_fwd:
+    case Kernel::conv_block_weights:
       return build_conv2d(spec, scheduled);
     case Kernel::bn_train_fwd: case Kernel::bn_infer_fwd: case Kernel::bn_bwd: return build_batch_norm(spec, scheduled);
     case Kernel::act_fwd: case Kernel::act_bwd: return build_activation(spec, scheduled);

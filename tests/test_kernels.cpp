@@ -149,7 +149,9 @@ TEST_P(NodeKernels, MatchReferenceAndFiniteDifferences) {
         const Vec scale = random_vec(c, rng, 0.5f, 1.5f), shift = random_vec(c, rng);
         const Vec residual = fusion.add >= 0 ? random_vec(size_t(n) * out_s.size(), rng) : Vec{};
         Buffer bs = buffer(scale, {c}), bsh = buffer(shift, {c}), br, bo(image_dims(out_s, n));
-        std::vector<void*> fargs{bi.raw_buffer(), bw.raw_buffer(), bs.raw_buffer(), bsh.raw_buffer()};
+        Buffer blocked(static_cast<int>(w.size()));  // the weights as the inference kernel reads them
+        call(table(), name(Kernel::conv_block_weights), {bw.raw_buffer(), blocked.raw_buffer()});
+        std::vector<void*> fargs{bi.raw_buffer(), blocked.raw_buffer(), bs.raw_buffer(), bsh.raw_buffer()};
         if (fusion.add >= 0) br = buffer(residual, image_dims(out_s, n)), fargs.push_back(br.raw_buffer());
         fargs.push_back(bo.raw_buffer());
         call(table(), name(Kernel::conv_bn_infer_fwd), fargs);

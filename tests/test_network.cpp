@@ -9,6 +9,8 @@
 #include <zoo.hpp>
 
 #include <cnngen/loss.hpp>
+#include <cnngen/model.hpp>
+#include <cnngen/optimizer.hpp>
 #include <cnngen/network.hpp>
 
 #include "harness.hpp"
@@ -58,6 +60,26 @@ TEST_P(WholeNetwork, ForwardMatchesReferenceInTrainingAndInference) {
     const Vec want_train = ref::network_logits(net, x, n, true);  // before forward(training) moves the statistics
     EXPECT_CLOSE(vec(net.forward(x.data(), n, true)), want_train, "training, batch " << n);
   }
+}
+
+// Inference keeps its convolutions' weights blocked between batches (Network::conv_bn_inference):
+// a change of the weights, through parameters() or an optimizer step, must reach the next batch.
+TEST_P(WholeNetwork, InferenceFollowsChangedWeights) {
+  cnngen::Model model(GetParam().graph, cnngen::generated::zoo());
+  model.compile(std::make_unique<cnngen::Adam>(0.05), loss_of(model.network()));
+  Network& net = model.network();
+  std::mt19937 rng(9);
+  const int n = 3;
+  const Vec x = random_vec(size_t(n) * net.graph().input_shape().size(), rng);
+  const Vec before = vec(net.forward(x.data(), n, false));
+  for (cnngen::Parameter& p : net.parameters())
+    if (p.name.ends_with("/kernel"))
+      for (float& v : p.value) v *= -0.5f;
+  const Vec scaled = vec(net.forward(x.data(), n, false));
+  EXPECT_CLOSE(scaled, ref::network_logits(net, x, n, false), "after writing the weights");
+  EXPECT_GT(harness::relative_error(scaled, before), 1e-3) << "the weights' change did not show";
+  model.train_on_batch(x.data(), labels(net, n), n);
+  EXPECT_CLOSE(vec(net.forward(x.data(), n, false)), ref::network_logits(net, x, n, false), "after an optimizer step");
 }
 
 // The loss of a batch in training mode, from the generated forward pass.

@@ -11,8 +11,10 @@
 //   zeropad_fwd        in                                        out
 //   zeropad_bwd        d_out                                     d_in
 //   conv_fwd           in, w, [b]                                out
-//   conv_bn_infer_fwd  in, w, scale, shift, [residual]           out = act(conv * scale + shift [+ residual])
+//   conv_bn_infer_fwd  in, w_blocked, scale, shift, [residual]   out = act(conv * scale + shift [+ residual])
 //                      (inference: the BatchNorm, and the Add, that read the convolution; see inference_fusion)
+//   conv_block_weights w                                         w_blocked: w's floats in the order conv_bn_infer_fwd
+//                      reads them (1-D, as many); the run time calls it when the weights change, not every batch
 //   conv_bwd_data      d_out, w                                  d_in
 //   conv_bwd_weights   in, d_out                                 d_w, [d_b]
 //   bn_train_fwd       in, gamma, beta, eps                      out, batch mean, batch variance (biased)
@@ -48,14 +50,14 @@ enum class Kernel : unsigned char {
   maxpool_fwd, maxpool_bwd, avgpool_fwd, avgpool_bwd,
   dense_fwd, dense_bwd_data, dense_bwd_weights,
   add_fwd,
-  conv_bn_infer_fwd,
+  conv_bn_infer_fwd, conv_block_weights,
 };
 
 inline constexpr const char* kernel_kind_names[] = {
     "zeropad_fwd", "zeropad_bwd", "conv_fwd", "conv_bwd_data", "conv_bwd_weights",
     "bn_train_fwd", "bn_infer_fwd", "bn_bwd", "act_fwd", "act_bwd",
     "maxpool_fwd", "maxpool_bwd", "avgpool_fwd", "avgpool_bwd",
-    "dense_fwd", "dense_bwd_data", "dense_bwd_weights", "add_fwd", "conv_bn_infer_fwd"};
+    "dense_fwd", "dense_bwd_data", "dense_bwd_weights", "add_fwd", "conv_bn_infer_fwd", "conv_block_weights"};
 
 // Everything a kernel's algorithm and schedule depend on.
 struct KernelSpec {
@@ -76,6 +78,7 @@ struct KernelSpec {
       case Kernel::zeropad_fwd: case Kernel::zeropad_bwd:
         return Shape::image(in.h + pad_top + pad_bottom, in.w + pad_left + pad_right, in.c);
       case Kernel::conv_fwd: case Kernel::conv_bwd_data: case Kernel::conv_bwd_weights: case Kernel::conv_bn_infer_fwd:
+      case Kernel::conv_block_weights:
         return Shape::image((in.h + pad_top + pad_bottom - kernel.h) / strides.h + 1,
                             (in.w + pad_left + pad_right - kernel.w) / strides.w + 1, units);
       case Kernel::maxpool_fwd: case Kernel::maxpool_bwd: case Kernel::avgpool_fwd: case Kernel::avgpool_bwd:
@@ -109,6 +112,8 @@ struct KernelSpec {
         s << "zeropad"; pads(); s << '_'; hwc(); break;
       case Kernel::conv_fwd: case Kernel::conv_bwd_data: case Kernel::conv_bwd_weights:
         s << "conv"; window(); pads(); s << '_'; hwc(); s << "_to" << units << (use_bias ? "" : "_nobias"); break;
+      case Kernel::conv_block_weights:  // the layout depends on the geometry only, e.g. conv1x1s1_8x8x128_to512_block_weights
+        s << "conv"; window(); pads(); s << '_'; hwc(); s << "_to" << units; break;
       case Kernel::bn_train_fwd: case Kernel::bn_infer_fwd: case Kernel::bn_bwd:
         s << "batchnorm_"; hwc(); fused(); break;
       case Kernel::act_fwd: case Kernel::act_bwd:
@@ -179,6 +184,7 @@ inline KernelSpec kernel_for(const Node& n, Kernel kind) {
       k.pad_top = k.pad_bottom = k.pad_left = k.pad_right = 0;
       break;
     case Kernel::conv_bn_infer_fwd:  // the bias is folded into the shift; kernel_for(graph, ...) sets act and residual
+    case Kernel::conv_block_weights:
       k.use_bias = false, k.act = Act::linear;
       break;
     default:
@@ -300,7 +306,7 @@ inline std::vector<KernelSpec> kernels_of(const GraphView& g) {
       case Op::zero_padding2d: need(i, Kernel::zeropad_fwd), need(i, Kernel::zeropad_bwd); break;
       case Op::conv2d:
         need(i, Kernel::conv_fwd), need(i, Kernel::conv_bwd_data), need(i, Kernel::conv_bwd_weights);
-        if (inference_fusion(g, i).batch_norm >= 0) need(i, Kernel::conv_bn_infer_fwd);
+        if (inference_fusion(g, i).batch_norm >= 0) need(i, Kernel::conv_bn_infer_fwd), need(i, Kernel::conv_block_weights);
         break;
       case Op::batch_norm: need(i, Kernel::bn_train_fwd), need(i, Kernel::bn_infer_fwd), need(i, Kernel::bn_bwd); break;
       case Op::activation: if (act_kernel) need(i, Kernel::act_fwd), need(i, Kernel::act_bwd); break;

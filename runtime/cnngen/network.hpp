@@ -50,7 +50,13 @@ class Network {
   Network(GraphView graph, const KernelTable& kernels);
 
   const GraphView& graph() const { return graph_; }
-  std::vector<Parameter>& parameters() { return params_; }
+  // Writable parameters. What inference derives from the weights (their blocked copies, see
+  // conv_bn_inference) is rebuilt after every call of this accessor: write parameters through the
+  // reference it returns before the next forward, not through one kept from an earlier call.
+  std::vector<Parameter>& parameters() {
+    for (Slot& s : slots_) s.w_blocked_current = false;
+    return params_;
+  }
   const std::vector<Parameter>& parameters() const { return params_; }
 
   // Keras's initialisers: glorot_uniform kernels, zero biases, BatchNorm gamma = 1, beta = 0,
@@ -97,7 +103,9 @@ class Network {
   struct Slot {  // what one node holds for the current batch
     Buffer out, pre, grad, d_pre, mean, var;  // grad: borrowed from the pool during backward
     Buffer scale, shift;  // a convolution's fused inference epilogue (plan.hpp's inference_fusion)
-    KernelRef fwd, fwd_infer, bwd_data, bwd_weights, act_fwd, act_bwd;
+    FloatArray w_blocked;  // its weights as conv_block_weights lays them out, while w_blocked_current
+    bool w_blocked_current = false;
+    KernelRef fwd, fwd_infer, block_weights, bwd_data, bwd_weights, act_fwd, act_bwd;
     InferenceFusion fusion;
     bool fused_at_inference = false;  // a BatchNorm or Add whose convolution applies it at inference
     int w = -1, b = -1, gamma = -1, beta = -1, moving_mean = -1, moving_var = -1;
