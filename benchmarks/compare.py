@@ -8,8 +8,22 @@ the fused inference forwards, resnet50_infer_fwd, are held to the forward's).
     python3 benchmarks/compare.py bench_conv.json
 """
 import json
+import re
 import sys
 from collections import defaultdict
+
+SUITES = ["course_conv5x5", "course_bottleneck", "resnet50_fwd", "resnet50_bwd_data", "resnet50_bwd_weights",
+          "resnet50_infer_fwd"]
+
+
+def row_order(key):
+    """Course layers first; then ResNet50's shapes from the stem to stage 5, each shape's passes
+    together (random interleaving leaves the JSON in a shuffled order)."""
+    suite, shape = key
+    m = re.match(r"conv(\d+)x\d+s(\d+)\w*?_(\d+)x(\d+)x(\d+)_to(\d+)", shape)
+    geometry = (-int(m[3]), int(m[5]), int(m[6]), int(m[2]), int(m[1])) if m else ()
+    rank = SUITES.index(suite) if suite in SUITES else len(SUITES)
+    return (0, rank, shape) if suite.startswith("course") else (1, geometry, rank, shape)
 
 
 def main(path):
@@ -31,7 +45,7 @@ def main(path):
     print("| suite | shape | cnngen GFLOP/s (% peak) | Adams2019 twin | oneDNN | naive | cnngen / oneDNN | cnngen / twin | cnngen / naive |")
     print("|---|---|---|---|---|---|---|---|---|")
     met = defaultdict(lambda: [0, 0])  # pass -> [meeting the target, shapes]
-    for (suite, shape), impls in rows.items():
+    for (suite, shape), impls in sorted(rows.items(), key=lambda item: row_order(item[0])):
         c, o, a, n = (impls.get(k) for k in ("cnngen", "onednn", "cnngen_auto", "naive"))
         twin = "failed" if "cnngen_auto" in impls and a is None else (f"{a[0]:.1f}" if a else "")
         print(f"| {suite} | {shape} | {c[0]:.1f} ({c[1]:.0f}%) | {twin} | {o[0]:.1f} | {f'{n[0]:.2f}' if n else ''} | "
