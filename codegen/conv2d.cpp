@@ -188,6 +188,16 @@ BuiltKernel backward_weights(const KernelSpec& k, bool scheduled) {
 
   Conv2dBwdWeights st;
   st.padded = zero_padded(in, s, k);
+  if (!scheduled && !has_padding(k)) {
+    // The bare algorithm is what Adams2019 schedules for the benchmarks' twins. Its schedules for
+    // two 1x1 layers on 15x15 read outside the input (HALIDE14.md's pitfall 8: the runs failed
+    // their bounds checks, past the last pixel of 15x15x64 -> 256 and 8 channels before the first
+    // of 15x15x256 -> 64); clamped, those reads stay inside and read values the sum never uses.
+    // The hand schedule reads exact bounds, and the tests' adjoint oracle differentiates the
+    // forward algorithm, not this one.
+    st.padded = Func("in_clamped");
+    st.padded(c, x, y, n) = in(clamp(c, 0, s.c - 1), clamp(x, 0, s.w - 1), clamp(y, 0, s.h - 1), n);
+  }
   st.d_out = Func("d_out_read");  // where a schedule may pack d_out
   st.d_out(c, x, y, n) = d_out(c, x, y, n);
   st.r = RDom(0, o.w, 0, o.h, 0, d_out.dim(3).extent(), "r");
