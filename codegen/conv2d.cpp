@@ -1,4 +1,5 @@
-// Conv2D, the three passes. Shapes (per sample, NHWC; Halide (c, x, y, n)):
+// Conv2D, the three passes, and inference's forward with the BatchNorm (Add, activation) after it
+// applied (conv_bn_infer_fwd) and the weight layout it reads (conv_block_weights). Shapes (per sample, NHWC; Halide (c, x, y, n)):
 //   in (H, W, Cin), w (KH, KW, Cin, Cout) as Halide (co, ci, kx, ky), b (Cout), out (OH, OW, Cout).
 // Padding is explicit (pt, pb, pl, pr): 'same' was resolved to it by the DSL, TensorFlow's way.
 #include "kernel.hpp"
@@ -100,8 +101,9 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
   std::vector<KernelInput> args{in, w};
   if (k.use_bias) args.push_back(b);
   st.out = Func("out");
-  if (k.kind == Kernel::conv_bn_infer_fwd) {
-    // The epilogue of plan.hpp's inference_fusion, applied to each register tile as it is stored.
+  if (inference) {
+    // The epilogue of plan.hpp's inference_fusion, applied where the schedule stores the
+    // convolution: each register tile, or on small images each task's tiles (schedules/conv2d.cpp).
     ImageParam scale = fixed_param("scale", {o.c}), shift = fixed_param("shift", {o.c});
     st.raw = Func("raw");  // the convolution as conv_fwd stores it; a schedule may store it first
     st.raw(c, x, y, n) = st.conv(c, x, y, n);

@@ -10,8 +10,8 @@
 
 #include <cnngen/loss.hpp>
 #include <cnngen/model.hpp>
-#include <cnngen/optimizer.hpp>
 #include <cnngen/network.hpp>
+#include <cnngen/optimizer.hpp>
 
 #include "harness.hpp"
 #include "reference_network.hpp"
@@ -80,6 +80,9 @@ TEST_P(WholeNetwork, InferenceFollowsChangedWeights) {
   EXPECT_GT(harness::relative_error(scaled, before), 1e-3) << "the weights' change did not show";
   model.train_on_batch(x.data(), labels(net, n), n);
   EXPECT_CLOSE(vec(net.forward(x.data(), n, false)), ref::network_logits(net, x, n, false), "after an optimizer step");
+  // Inference leaves out the tensors backward reads (the fused BatchNorms' inputs): backward says so.
+  cnngen::Buffer d_logits(net.classes(), n);
+  EXPECT_THROW(net.backward(d_logits), std::logic_error);
 }
 
 // The loss of a batch in training mode, from the generated forward pass.

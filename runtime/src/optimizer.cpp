@@ -12,9 +12,9 @@ namespace {
 // Runs body(begin, end) over [0, count) in chunks of 64K elements on Halide's thread pool, the
 // threads the kernels use (halide_set_num_threads). An update reads and writes 28 bytes per
 // parameter (Adam: 658 MB a step for ResNet50's 23.5M), so it is bound by memory, and one core
-// does not saturate it: measured for ResNet50's Adam step, 61 ms with the scalar loop of before,
-// 32 ms vectorised (this file is compiled with -fno-math-errno, without which GCC keeps sqrt
-// scalar to set errno), 16 ms on two threads. Elementwise: the result does not depend on the
+// does not saturate it: measured for a ResNet50-sized Adam step, 61 ms with the scalar loop of
+// before, 31 ms vectorised (this file is compiled with -fno-math-errno, without which GCC keeps
+// sqrt scalar to set errno), 19 ms on two threads. Elementwise: the result does not depend on the
 // threads.
 template <class Body>
 void parallel_chunks(size_t count, const Body& body) {
