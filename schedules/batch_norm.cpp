@@ -14,7 +14,10 @@ namespace {
 // d_beta and d_gamma are outputs, whose update steps cannot round up past the channel count.
 // The sum over the batch is split into chunks of 8 images reduced in parallel (Halide's rfactor),
 // then the chunks' partial sums added: a reduction over the whole batch ran on one thread, and was
-// the one part of a training step that did not get faster on two (58 -> 54 ms a step).
+// the one part of a training step that did not get faster on two (58 -> 54 ms a step). The chunks
+// are the outermost loop, one parallel loop per reduction: with the images of a chunk outside it
+// (as the reorder left them before), each reduction launched a parallel loop per image and the
+// tail, 8-9 launches of a few microseconds' work each.
 void channel_reduction(Func f, const RDom& r, int channels) {
   Var c = f.args()[0], chunk("chunk");
   RVar images("images"), image("image");
@@ -22,8 +25,8 @@ void channel_reduction(Func f, const RDom& r, int channels) {
   Func partial = f.update().split(r.z, images, image, 8, TailStrategy::GuardWithIf).rfactor(images, chunk);
   f.update().vectorize(c, lanes_for(channels), TailStrategy::GuardWithIf);
   partial.compute_root().vectorize(partial.args()[0], lanes_for(channels));
-  partial.update().reorder(partial.args()[0], r.x, r.y, image).vectorize(partial.args()[0], lanes_for(channels), TailStrategy::GuardWithIf)
-      .parallel(chunk);
+  partial.update().reorder(partial.args()[0], r.x, r.y, image, chunk)
+      .vectorize(partial.args()[0], lanes_for(channels), TailStrategy::GuardWithIf).parallel(chunk);
 }
 
 void rows_parallel(Func f, int channels) {
