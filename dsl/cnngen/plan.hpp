@@ -251,7 +251,9 @@ struct InferenceFusion {
 
 inline InferenceFusion inference_fusion(const GraphView& g, int conv) {
   InferenceFusion f;
-  if (g.nodes[conv].op != Op::conv2d) return f;
+  // A convolution with an activation of its own (none in the DSL today) would hand the BatchNorm
+  // act(conv), which the epilogue does not compute.
+  if (g.nodes[conv].op != Op::conv2d || g.nodes[conv].act != Act::linear) return f;
   const int bn = only_reader(g, conv);
   if (bn < 0 || g.nodes[bn].op != Op::batch_norm) return f;
   f.batch_norm = f.output = bn;
