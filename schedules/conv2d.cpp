@@ -113,16 +113,15 @@ void schedule(Conv2dBwdData& s, const KernelSpec& k) {
   // The parallel loop is the outermost: inside the taps (and blocks) it was launched once per tap,
   // 9 times for a 3x3 layer and 8-32 for a blocked 1x1 one.
   std::vector<VarOrRVar> order;
-  Var wci = s.w_t.args()[0], wco = s.w_t.args()[1], cio("cio"), coo("coo"), cii("cii"), coi("coi");
+  Var wci = s.w_t.args()[0], wco = s.w_t.args()[1], cio("cio"), coo("coo"), cii("cii"), coi("coi"), task;
   s.w_t.compute_root();
   if (k.in.c % schedules::kLanes == 0 && k.units % schedules::kLanes == 0) {
     s.w_t.tile(wci, wco, cio, coo, cii, coi, schedules::kLanes, schedules::kLanes).vectorize(cii).unroll(coi);
-    order = {cii, coi, cio};
+    order = {cii, coi, cio}, task = coo;
   } else {
     s.w_t.vectorize(wci, lanes_for(k.in.c));
-    order = {wci};
+    order = {wci}, task = wco;
   }
-  const Var task = order.size() == 1 ? wco : coo;
   for (size_t d = 2; d < s.w_t.args().size(); ++d) order.push_back(s.w_t.args()[d]);  // kx, ky, [cb]
   order.push_back(task);
   s.w_t.reorder(order).parallel(task);
