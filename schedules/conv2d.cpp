@@ -72,7 +72,16 @@ void schedule(Conv2dFwd& s, const KernelSpec& k) {
   const Shape o = k.out();
   if (s.w_blocked.defined()) {
     Var cv = s.w_blocked.args()[0], cb = s.w_blocked.args()[4];
-    s.w_blocked.compute_root().vectorize(cv, lanes_for(o.c)).parallel(cb);
+    // Small images' tasks are tiles of output channels (small_image_tiled): each blocks its own
+    // slice of the weights (64 channels, 64 KB-1.2 MB) and then reads it back from L2; blocked at
+    // the root, the whole layer (1-9.4 MB) went out to L3 and each task read its slice back from
+    // there. Three alternating runs of the ten small-image forwards (one thread; a binary each way):
+    // geometric mean 174-182 GFLOP/s against 140-169; 2x2x2048 -> 512 143 -> 160, 1x1 onto 2x2
+    // 147 -> 162. Larger images' tasks are rows of an image, and each needs every channel's weights.
+    if (schedules::batch_tiled(o.w, o.h))
+      s.w_blocked.compute_at(s.out, Var("co")).vectorize(cv, lanes_for(o.c));  // the task loop
+    else
+      s.w_blocked.compute_root().vectorize(cv, lanes_for(o.c)).parallel(cb);
   }
   if (schedules::batch_tiled(o.w, o.h)) {
     // The padding is not materialised: the algorithm reads the unpadded input where taps land.
@@ -110,11 +119,10 @@ void schedule(Conv2dBwdData& s, const KernelSpec& k) {
   // gathers; row by row, a 2048-channel sweep (128 KB of lines) missed L1 on every gathered float
   // (2x2x2048 -> 512: 33 -> 67 GFLOP/s). When w_t is blocked by the tile's input channels (a fifth
   // dimension), the first two dimensions are tiled the same way.
-  // The parallel loop is the outermost: inside the taps (and blocks) it was launched once per tap,
-  // 9 times for a 3x3 layer and 8-32 for a blocked 1x1 one.
+  // At the root, the parallel loop is the outermost: inside the taps (and blocks) it was launched
+  // once per tap, 9 times for a 3x3 layer and 8-32 for a blocked 1x1 one.
   std::vector<VarOrRVar> order;
   Var wci = s.w_t.args()[0], wco = s.w_t.args()[1], cio("cio"), coo("coo"), cii("cii"), coi("coi"), task;
-  s.w_t.compute_root();
   if (k.in.c % schedules::kLanes == 0 && k.units % schedules::kLanes == 0) {
     s.w_t.tile(wci, wco, cio, coo, cii, coi, schedules::kLanes, schedules::kLanes).vectorize(cii).unroll(coi);
     order = {cii, coi, cio}, task = coo;
@@ -124,8 +132,17 @@ void schedule(Conv2dBwdData& s, const KernelSpec& k) {
   }
   for (size_t d = 2; d < s.w_t.args().size(); ++d) order.push_back(s.w_t.args()[d]);  // kx, ky, [cb]
   order.push_back(task);
-  s.w_t.reorder(order).parallel(task);
+  s.w_t.reorder(order);
   const auto tiled = [&](Func out, int w, int h) {
+    // Small images: each task (a tile of input channels) transposes its own slice of the weights
+    // just before it reads them, so they come from L2 rather than back from L3 after a whole-layer
+    // copy (the forward's w_blocked likewise). Six alternating runs of the ten small-image passes
+    // (one thread; a binary each way): geometric mean 121-151 GFLOP/s, against 112-138 transposed
+    // at the root, ahead in five of the six pairs.
+    if (schedules::batch_tiled(w, h))
+      s.w_t.compute_at(out, Var("co"));  // small_image_tiled's task loop
+    else
+      s.w_t.compute_root().parallel(task);
     if (schedules::batch_tiled(w, h))
       small_image_tiled(out, s.acc, s.r, s.d_in.output_buffer().dim(3).extent(), schedules::batch_tile(k.in.c),
                         schedules::conv_tile(k.in.c, w, h));
