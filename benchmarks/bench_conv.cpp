@@ -5,11 +5,13 @@
 //   resnet50_infer_fwd/{cnngen,onednn}/<kernel>   the inference forwards with BatchNorm (Add, ReLU) applied
 // cnngen is the hand-scheduled kernel; cnngen_auto its twin scheduled by Adams2019 (beam 1).
 // Counters: GFLOPS (2 per multiply-accumulate, padding taps counted), pct_peak (of the peak this
-// binary measures at start-up, also reported as peak/fma_avx512/core), MACs_per_image.
+// binary measures at start-up, also reported as peak/fma_avx512/core), MACs_per_image; and on the
+// cnngen benchmarks vs_onednn, the ratio of GFLOP/s to oneDNN's in calls alternating with it.
 // Threads: CNNGEN_BENCH_THREADS (default 1), for Halide and oneDNN alike.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <functional>
 #include <memory>
@@ -28,6 +30,42 @@ using cnngen::KernelSpec;
 
 double g_peak = 0;
 int g_threads = 1;
+
+// The generated kernel and oneDNN alternating call by call in one loop, each call timed: the
+// benchmark's time is the generated kernel's calls, and `vs_onednn` is oneDNN's time over them, the
+// ratio of their GFLOP/s. This VM's speed drifts by 10-20% within seconds (repetitions of one
+// benchmark vary by 11% on average); kernels timed in separate benchmarks, even interleaved, took
+// that drift into their ratios, and paired calls leave it out. The order within a pair alternates,
+// so neither always runs on the caches the other left.
+void register_paired(const std::string& name, std::function<std::unique_ptr<bench::CnngenConv>()> make,
+                     const KernelSpec& k, int n, double macs_batch, double macs_image) {
+  benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
+    bench::set_threads(g_threads);
+    std::unique_ptr<bench::CnngenConv> conv = make();
+    auto peer = std::make_unique<bench::OnednnConv>(k, n);
+    conv->run(), peer->run();  // warm: first-touch of buffers, oneDNN's JIT
+    using clock = std::chrono::steady_clock;
+    const auto timed = [](auto& c) {
+      const auto t0 = clock::now();
+      c.run();
+      return std::chrono::duration<double>(clock::now() - t0).count();
+    };
+    double own = 0, theirs = 0;
+    bool first = true;
+    for (auto _ : state) {
+      double t;
+      if (first) t = timed(*conv), theirs += timed(*peer);
+      else theirs += timed(*peer), t = timed(*conv);
+      own += t, first = !first;
+      state.SetIterationTime(t);
+    }
+    state.counters["GFLOPS"] = benchmark::Counter(2 * macs_batch * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["pct_peak"] = benchmark::Counter(2 * macs_batch / (g_peak * g_threads) * 100,
+                                                    benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["MACs_per_image"] = macs_image;
+    state.counters["vs_onednn"] = theirs / own;
+  })->Unit(benchmark::kMillisecond)->UseManualTime();
+}
 
 template <class Conv>
 void register_conv(const std::string& name, std::function<std::unique_ptr<Conv>()> make, double macs_batch,
@@ -53,8 +91,8 @@ void register_shape(const std::string& suite, const std::string& shape, const cn
                     const KernelSpec& k, int n, bool naive, bool twin = true) {
   const double macs = bench::conv_macs(k, n), per_image = bench::conv_macs(k, 1);
   const std::string tail = "/" + shape + "_n" + std::to_string(n) + "_t" + std::to_string(g_threads);
-  register_conv<bench::CnngenConv>(suite + "/cnngen" + tail, [=, &table] { return std::make_unique<bench::CnngenConv>(table, k, n); },
-                                   macs, per_image);
+  register_paired(suite + "/cnngen" + tail, [=, &table] { return std::make_unique<bench::CnngenConv>(table, k, n); }, k, n,
+                  macs, per_image);
   const cnngen::KernelTable& twins = cnngen::generated::bench_auto();
   if (twin)
     register_conv<bench::CnngenConv>(suite + "/cnngen_auto" + tail, [=, &twins] { return std::make_unique<bench::CnngenConv>(twins, k, n); },
