@@ -74,10 +74,11 @@ void schedule(Conv2dFwd& s, const KernelSpec& k) {
     Var cv = s.w_blocked.args()[0], cb = s.w_blocked.args()[4];
     // Small images' tasks are tiles of output channels (small_image_tiled): each blocks its own
     // slice of the weights (64 channels, 64 KB-1.2 MB) and then reads it back from L2; blocked at
-    // the root, the whole layer (1-9.4 MB) went out to L3 and each task read its slice back from
+    // the root, the whole layer (0.5-9.4 MB) went out to L3 and each task read its slice back from
     // there. Three alternating runs of the ten small-image forwards (one thread; a binary each way):
-    // geometric mean 174-182 GFLOP/s against 140-169; 2x2x2048 -> 512 143 -> 160, 1x1 onto 2x2
-    // 147 -> 162. Larger images' tasks are rows of an image, and each needs every channel's weights.
+    // geometric mean 174-182 GFLOP/s against 140-169; in the first pair 2x2x512 -> 2048 147 -> 162,
+    // 2x2x2048 -> 512 143 -> 160. Larger images' tasks are rows of an image, each needing every
+    // channel's weights.
     if (schedules::batch_tiled(o.w, o.h))
       s.w_blocked.compute_at(s.out, Var("co")).vectorize(cv, lanes_for(o.c));  // the task loop
     else
@@ -179,7 +180,7 @@ void schedule(Conv2dBwdWeights& s, const KernelSpec& k) {
   Var aco("aco"), acv("acv"), acio("acio"), acin("acin"), akxo("akxo"), akxi("akxi");
   if (o.w * o.h <= 16) {
     // A blocked input is read at (ci % inputs, ci / inputs): with the last tile shifted inwards
-    // (1024 channels in tiles of 14, say) Halide cannot simplify those, and each step recomputed
+    // (1024 channels in tiles of 6, say) Halide cannot simplify those, and each step recomputed
     // them; guarded, ci = cio * inputs + cin. The guarded tile reads the blocked copy's clamped tail.
     const TailStrategy tail = s.in_blocked.defined() ? TailStrategy::GuardWithIf : TailStrategy::Auto;
     s.d_w.split(c, co, cii, t.channels()).split(ci, cio, cin, t.inputs, tail).split(kx, kxo, kxi, t.columns)
