@@ -140,15 +140,14 @@ void schedule(Conv2dBwdData& s, const KernelSpec& k) {
     // copy (the forward's w_blocked likewise). Six alternating runs of the ten small-image passes
     // (one thread; a binary each way): geometric mean 121-151 GFLOP/s, against 112-138 transposed
     // at the root, ahead in five of the six pairs.
-    if (schedules::batch_tiled(w, h))
-      s.w_t.compute_at(out, Var("co"));  // small_image_tiled's task loop
-    else
-      s.w_t.compute_root().parallel(task);
-    if (schedules::batch_tiled(w, h))
+    if (schedules::batch_tiled(w, h)) {
       small_image_tiled(out, s.acc, s.r, s.d_in.output_buffer().dim(3).extent(), schedules::batch_tile(k.in.c),
                         schedules::conv_tile(k.in.c, w, h));
-    else
+      s.w_t.compute_at(out, Var("co"));  // small_image_tiled's task loop
+    } else {
       image_tiled(out, s.acc, s.r, schedules::conv_tile(k.in.c, w, h));
+      s.w_t.compute_root().parallel(task);
+    }
   };
   if (s.grid.defined()) {  // strided 1x1: the forward's tile on the output grid, then a scatter
     const Shape o = k.out();

@@ -89,8 +89,9 @@ inline int tile_channels(int channels, int width, int height) {
 
 // The accumulator tile of a backward-weights pass: `vectors` vectors of output channels x `inputs`
 // input channels x `columns` kernel columns; each step of the reduction (one output pixel) loads
-// `vectors` d_out vectors and broadcasts inputs x columns input values. The most accumulators up
-// to 28 (accumulators + vectors + 1 <= 32), then exact tiles, then the fewest loads per FMA.
+// `vectors` d_out vectors and broadcasts inputs x columns input values. Kernels up to 3 wide: the
+// most vectors first (up to 4); then the most accumulators up to 28 (accumulators + vectors + 1 <=
+// 32), then exact tiles, then the fewest loads per FMA.
 struct WeightTile {
   int lanes, vectors, inputs, columns;
   int channels() const { return lanes * vectors; }
