@@ -31,6 +31,14 @@ using cnngen::KernelSpec;
 double g_peak = 0;
 int g_threads = 1;
 
+// GFLOPS and pct_peak per second of the benchmark's time (real or manual), for every implementation.
+void set_counters(benchmark::State& state, double macs_batch, double macs_image) {
+  state.counters["GFLOPS"] = benchmark::Counter(2 * macs_batch * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["pct_peak"] = benchmark::Counter(2 * macs_batch / (g_peak * g_threads) * 100,
+                                                  benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["MACs_per_image"] = macs_image;
+}
+
 // The generated kernel and oneDNN alternating call by call in one loop, each call timed: the
 // benchmark's time is the generated kernel's calls, and `vs_onednn` is oneDNN's time over them, the
 // ratio of their GFLOP/s. This VM's speed drifts by 10-20% within seconds (repetitions of one
@@ -64,10 +72,7 @@ void register_paired(const std::string& name, std::function<std::unique_ptr<benc
       own += t, first = !first;
       state.SetIterationTime(t);
     }
-    state.counters["GFLOPS"] = benchmark::Counter(2 * macs_batch * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-    state.counters["pct_peak"] = benchmark::Counter(2 * macs_batch / (g_peak * g_threads) * 100,
-                                                    benchmark::Counter::kIsIterationInvariantRate);
-    state.counters["MACs_per_image"] = macs_image;
+    set_counters(state, macs_batch, macs_image);
     state.counters["vs_onednn"] = theirs / own;
   })->Unit(benchmark::kMillisecond)->UseManualTime();
 }
@@ -85,10 +90,7 @@ void register_conv(const std::string& name, std::function<std::unique_ptr<Conv>(
       return;
     }
     for (auto _ : state) conv->run();
-    state.counters["GFLOPS"] = benchmark::Counter(2 * macs_batch * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-    state.counters["pct_peak"] = benchmark::Counter(2 * macs_batch / (g_peak * g_threads) * 100,
-                                                    benchmark::Counter::kIsIterationInvariantRate);
-    state.counters["MACs_per_image"] = macs_image;
+    set_counters(state, macs_batch, macs_image);
   })->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 
