@@ -46,8 +46,9 @@ Var image_tiled(Func out, Func acc, const RDom& r, const schedules::ConvTile& t)
 // computed) measured 38-63 GFLOP/s on the 3x3 layers; batch-tiled 142-157 before the weights were
 // blocked, 201 after (see batch_tile for the tile).
 // `batch` is the pipeline's batch extent (`out` may be an intermediate, as the strided grid is).
-void small_image_tiled(Func out, Func acc, const RDom& r, const Expr& batch, const schedules::BatchTile& bt,
-                       const schedules::ConvTile& t) {
+// Returns the task loop (a tile of channels), the same in both schedules.
+Var small_image_tiled(Func out, Func acc, const RDom& r, const Expr& batch, const schedules::BatchTile& bt,
+                      const schedules::ConvTile& t) {
   Var c = out.args()[0], x = out.args()[1], y = out.args()[2], n = out.args()[3];
   Var co("co"), cv("cv"), xo("xo"), xi("xi"), yo("yo"), yi("yi"), no("no"), ni("ni");
   // The specialisation copies the schedule so far: it is taken before the default is written.
@@ -61,6 +62,7 @@ void small_image_tiled(Func out, Func acc, const RDom& r, const Expr& batch, con
   acc.split(ac, aco, aci, t.lanes).vectorize(aci).unroll(aco).unroll(an).unroll(ax).unroll(ay);
   acc.update().split(ac, aco, aci, t.lanes).reorder(aci, aco, an, ax, ay, r.x, r.y, r.z)
       .vectorize(aci).unroll(aco).unroll(an).unroll(ax).unroll(ay);
+  return co;
 }
 
 }  // namespace
@@ -70,26 +72,20 @@ void small_image_tiled(Func out, Func acc, const RDom& r, const Expr& batch, con
 // the Zen 4 it measured); 4x4 and 2x2 images are tiled across the batch.
 void schedule(Conv2dFwd& s, const KernelSpec& k) {
   const Shape o = k.out();
-  if (s.w_blocked.defined()) {
-    Var cv = s.w_blocked.args()[0], cb = s.w_blocked.args()[4];
-    // Small images' tasks are tiles of output channels (small_image_tiled): each blocks its own
-    // slice of the weights (64 channels, 64 KB-1.2 MB) and then reads it back from L2; blocked at
-    // the root, the whole layer (0.5-9.4 MB) went out to L3 and each task read its slice back from
-    // there. Three alternating runs of the ten small-image forwards (one thread; a binary each way):
-    // geometric mean 174-182 GFLOP/s against 140-169; in the first pair 2x2x512 -> 2048 147 -> 162,
-    // 2x2x2048 -> 512 143 -> 160. Larger images' tasks are rows of an image, each needing every
-    // channel's weights.
-    if (schedules::batch_tiled(o.w, o.h))
-      s.w_blocked.compute_at(s.out, Var("co")).vectorize(cv, lanes_for(o.c));  // the task loop
-    else
-      s.w_blocked.compute_root().vectorize(cv, lanes_for(o.c)).parallel(cb);
-  }
   if (schedules::batch_tiled(o.w, o.h)) {
     // The padding is not materialised: the algorithm reads the unpadded input where taps land.
     const schedules::BatchTile bt = schedules::batch_tile(o.c);
     const Expr batch = s.out.output_buffer().dim(3).extent();
     if (!s.raw.defined()) {
-      small_image_tiled(s.out, s.conv, s.r, batch, bt, schedules::conv_tile(o.c, o.w, o.h));
+      const Var task = small_image_tiled(s.out, s.conv, s.r, batch, bt, schedules::conv_tile(o.c, o.w, o.h));
+      // The tasks are tiles of output channels: each blocks its own slice of the weights (64
+      // channels, 64 KB-1.2 MB) and then reads it back from L2; blocked at the root, the whole
+      // layer (0.5-9.4 MB) went out to L3 and each task read its slice back from there. Three
+      // alternating runs of the ten small-image forwards (one thread; a binary each way):
+      // geometric mean 174-182 GFLOP/s against 140-169; in the first pair 2x2x512 -> 2048
+      // 147 -> 162, 2x2x2048 -> 512 143 -> 160.
+      if (s.w_blocked.defined())  // (cv, ci, kx, ky, cb)
+        s.w_blocked.compute_at(s.out, task).vectorize(s.w_blocked.args()[0], lanes_for(o.c));
       return;
     }
     // A fused inference epilogue (BatchNorm, residual, ReLU) runs over the task's stored tiles, not
@@ -106,6 +102,9 @@ void schedule(Conv2dFwd& s, const KernelSpec& k) {
     return;
   }
   const Var task = image_tiled(s.out, s.conv, s.r, schedules::conv_tile(o.c, o.w, o.h));
+  // Tasks are rows of an image, each needing every channel's weights: blocked once, at the root.
+  if (s.w_blocked.defined())
+    s.w_blocked.compute_root().vectorize(s.w_blocked.args()[0], lanes_for(o.c)).parallel(s.w_blocked.args()[4]);
   // A padded border is materialised per task (the kernel's rows of one image) rather than tested at
   // every tap.
   if (k.pad_top || k.pad_bottom || k.pad_left || k.pad_right)
@@ -141,9 +140,9 @@ void schedule(Conv2dBwdData& s, const KernelSpec& k) {
     // (one thread; a binary each way): geometric mean 121-151 GFLOP/s, against 112-138 transposed
     // at the root, ahead in five of the six pairs.
     if (schedules::batch_tiled(w, h)) {
-      small_image_tiled(out, s.acc, s.r, s.d_in.output_buffer().dim(3).extent(), schedules::batch_tile(k.in.c),
-                        schedules::conv_tile(k.in.c, w, h));
-      s.w_t.compute_at(out, Var("co"));  // small_image_tiled's task loop
+      const Var out_task = small_image_tiled(out, s.acc, s.r, s.d_in.output_buffer().dim(3).extent(),
+                                             schedules::batch_tile(k.in.c), schedules::conv_tile(k.in.c, w, h));
+      s.w_t.compute_at(out, out_task);
     } else {
       image_tiled(out, s.acc, s.r, schedules::conv_tile(k.in.c, w, h));
       s.w_t.compute_root().parallel(task);
