@@ -110,9 +110,9 @@ inline WeightTile weight_tile(int channels, int inputs, int kernel_w) {
         const int acc = v * in * cols;
         if (acc > 28 || acc + v + 1 > 32) continue;
         const bool exact = inputs % in == 0;
-        // Accumulators count most (16 exact ones measured slower than 28 with a recomputed tile:
-        // the stem's 3 inputs x 7 columns), except in 1x1 and 3x3 layers, where the most
-        // output-channel vectors come first: 4 vectors x 6 inputs (24 accumulators, 10 loads a
+        // Accumulators count most (16 exact ones measured slower than 28 with a recomputed tile),
+        // as they still do for the 7x7 stem; in 1x1 and 3x3 layers the most output-channel vectors
+        // come first: 4 vectors x 6 inputs (24 accumulators, 10 loads a
         // step; 3x3: 4 x 2 inputs x 3 columns) rather than 2 x 14 (28, 16 loads). Paired with
         // oneDNN, two runs each way: 1x1 15x15x64 -> 64 0.84 -> 0.98x, 15x15x64 -> 256 0.72 ->
         // 0.87-0.90x, 15x15x256 -> 64 0.66-0.69 -> 0.84x, 8x8x128 -> 512 0.78-0.80 -> 0.84-0.86x,
