@@ -72,9 +72,9 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
   Conv2dFwd st;
   st.r = RDom(0, s.c, 0, k.kernel.w, 0, k.kernel.h, "r");
   const Expr ix = x * k.strides.w + st.r.y - k.pad_left, iy = y * k.strides.h + st.r.z - k.pad_top;
-  if (scheduled && schedules::batch_tiled(o.w, o.h) && has_padding(k)) {
-    // Small images are tiled across the batch at one pixel (schedules/tiles.hpp): the taps that
-    // fall in the padding are left out of the reduction rather than multiplied by a zero border.
+  if (scheduled && schedules::forward_skips_padding(o.w, o.h, o.c, has_padding(k))) {
+    // The taps that fall in the padding are left out of the reduction rather than multiplied by a
+    // zero border (schedules/tiles.hpp's forward_skips_padding says where the schedule can).
     // The same sum; the bare algorithm keeps the zero border, which propagate_adjoints (a test
     // oracle) can differentiate and a predicate on the pure variables it cannot.
     st.r.where(ix >= 0 && ix < s.w && iy >= 0 && iy < s.h);

@@ -80,6 +80,18 @@ inline BatchTile batch_tile(int channels) {
   return best;
 }
 
+// Whether a padded forward pass leaves the taps that land in the padding out of its reduction
+// (codegen/conv2d.cpp's tap predicate) rather than multiplying a materialised zero border. Batch
+// tiles (one pixel a tile) and image tiles of one row whose x tiles are unrolled (at most 16 of
+// them), so that each unrolled FMA's tap is known to land or not: the predicate folds away and the
+// rows of taps above and below the image trim the ky loop.
+inline bool forward_skips_padding(int out_w, int out_h, int channels, bool padded) {
+  if (!padded) return false;
+  if (batch_tiled(out_w, out_h)) return true;
+  const ConvTile t = conv_tile(channels, out_w, out_h);
+  return t.rows == 1 && (out_w + t.cols - 1) / t.cols <= 16;
+}
+
 // The channels of the register tile of a forward or backward-data pass producing `channels`
 // channels over a width x height image: the batch tile's on small images, the image tile's else.
 // The weights are laid out in blocks of these channels (codegen/conv2d.cpp).

@@ -53,7 +53,7 @@ Kernel forward_kind(const Node& n) {
 std::vector<Case> cases() {
   std::vector<Case> out;
   std::vector<std::string> seen;
-  for (cnngen::GraphView g : {cnngen::GraphView(zoo::odd), cnngen::GraphView(zoo::residual), cnngen::GraphView(zoo::activations)})
+  for (cnngen::GraphView g : {cnngen::GraphView(zoo::odd), cnngen::GraphView(zoo::padded), cnngen::GraphView(zoo::residual), cnngen::GraphView(zoo::activations)})
     for (int i = 1; i < static_cast<int>(g.nodes.size()); ++i) {
       const Node& n = g.nodes[i];
       if (n.op == Op::conv2d || n.op == Op::avg_pool2d ||

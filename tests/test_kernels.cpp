@@ -32,7 +32,7 @@ struct Case {
 
 std::vector<Case> all_cases() {
   std::vector<Case> cases;
-  for (cnngen::GraphView g : {cnngen::GraphView(zoo::odd), cnngen::GraphView(zoo::activations),
+  for (cnngen::GraphView g : {cnngen::GraphView(zoo::odd), cnngen::GraphView(zoo::padded), cnngen::GraphView(zoo::activations),
                               cnngen::GraphView(zoo::residual), cnngen::GraphView(zoo::blocks), cnngen::GraphView(zoo::stage2),
                               cnngen::GraphView(zoo::stage45), cnngen::GraphView(happy_model::model)})
     for (int i = 1; i < static_cast<int>(g.nodes.size()); ++i) {
@@ -295,3 +295,12 @@ std::string case_name(const testing::TestParamInfo<Case>& info) {
 INSTANTIATE_TEST_SUITE_P(Zoo, NodeKernels, testing::ValuesIn(all_cases()), case_name);
 
 }  // namespace
+
+// The zoo covers both ways a padded forward on row-tiled images treats its border: ZooPadded's
+// comments say which of its layers takes which, and the schedules' choice must keep them true.
+TEST(ZooCoverage, PaddedForwardsTakeBothBorderPaths) {
+  const cnngen::GraphView g(zoo::padded);
+  EXPECT_TRUE(cnngen::schedules::forward_skips_padding(g.nodes[1].out.w, g.nodes[1].out.h, g.nodes[1].out.c, true));
+  EXPECT_FALSE(cnngen::schedules::forward_skips_padding(g.nodes[4].out.w, g.nodes[4].out.h, g.nodes[4].out.c, true));
+  EXPECT_TRUE(cnngen::schedules::forward_skips_padding(15, 15, 64, true));  // ResNet50's stage-2 3x3, in zoo::stage2
+}

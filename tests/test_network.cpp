@@ -105,16 +105,24 @@ TEST_P(WholeNetwork, BackwardMatchesFiniteDifferencesOfTheLoss) {
   const Vec d_x = vec(net.input_gradient());
 
   // A step of 1e-3: 1e-2 moved early layers enough to flip max-pool windows and ReLUs (measured on
-  // ZooOdd: 20% apparent errors that vanish at 1e-3), while float noise stays near 1e-4.
-  const auto check = [&](const std::string& what, float& v, double analytic) {
-    const float v0 = v, h = 1e-3f * std::max(1.0f, std::abs(v0));
+  // ZooOdd: 20% apparent errors that vanish at 1e-3), while float noise stays near 1e-4. Where a
+  // difference still crosses a kink (ZooPadded's first convolution feeds 12600 ReLUs: one weight of
+  // it measured 6% off at 1e-3, within 1% at 3e-4 and 1e-4), a quarter of the step decides.
+  const auto difference = [&](float& v, float v0, float h) {
     v = v0 + h;
     const double up = loss_at(net, x, n, y);
     v = v0 - h;
     const double down = loss_at(net, x, n, y);
     v = v0;
-    const double fd = (up - down) / (2.0 * h);
-    EXPECT_NEAR(fd, analytic, 3e-3 + 3e-2 * std::abs(fd)) << what;
+    return (up - down) / (2.0 * h);
+  };
+  const auto check = [&](const std::string& what, float& v, double analytic) {
+    const float v0 = v, h = 1e-3f * std::max(1.0f, std::abs(v0));
+    const auto tolerance = [](double fd) { return 3e-3 + 3e-2 * std::abs(fd); };
+    const double fd = difference(v, v0, h);
+    if (std::abs(fd - analytic) <= tolerance(fd)) return;
+    const double fd_small = difference(v, v0, h / 4);
+    EXPECT_NEAR(fd_small, analytic, tolerance(fd_small)) << what << " (and " << fd << " at four times the step)";
   };
   for (cnngen::Parameter& p : net.parameters()) {
     if (!p.trainable) continue;

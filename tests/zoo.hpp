@@ -38,6 +38,20 @@ inline constexpr auto activations = cnngen::sequential<"ZooActivations",
     Flatten{},
     Dense{.units = 1, .activation = sigmoid}>();
 
+// 'Same' convolutions on images tiled by rows (more than 16 pixels): a 3x5 kernel whose tile is
+// one row of 10 pixels, so its forward leaves out the padding's taps (schedules/tiles.hpp's
+// forward_skips_padding), 35 channels in tiles of 32; then a 3x3 whose tile spans two rows, which
+// multiplies a materialised zero border. BatchNorm after each, fused into the inference forward.
+inline constexpr auto padded = cnngen::sequential<"ZooPadded",
+    Input{12, 10, 5},
+    Conv2D{.filters = 35, .kernel_size = {3, 5}, .padding = same},    // (12, 10, 35)
+    BatchNormalization{},
+    Activation{relu},
+    Conv2D{.filters = 16, .kernel_size = 3, .padding = same},         // (12, 10, 16)
+    BatchNormalization{},
+    Flatten{},
+    Dense{.units = 3, .activation = softmax}>();
+
 // A miniature ResNet: conv1-like 7x7/2 stem, an identity block and a strided projection block, Adds.
 inline constexpr auto residual = cnngen::functional<"ZooResidual", [](auto& g) {
   auto x = g.input(Input{13, 13, 3});
