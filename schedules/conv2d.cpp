@@ -156,7 +156,10 @@ void schedule(Conv2dBwdData& s, const KernelSpec& k) {
                                              schedules::batch_tile(k.in.c), schedules::conv_tile(k.in.c, w, h));
       s.w_t.compute_at(out, out_task);
     } else {
-      image_tiled(out, s.acc, s.r, schedules::conv_tile(k.in.c, w, h));
+      // Taps that may miss the image (a kernel wider than 1, or padding) are a scalar test around
+      // each vector FMA, unless the tile's columns unroll and fold it.
+      const bool taps_tested = k.kernel.w > 1 || k.kernel.h > 1 || k.pad_top || k.pad_bottom || k.pad_left || k.pad_right;
+      image_tiled(out, s.acc, s.r, schedules::conv_tile(k.in.c, w, h), taps_tested && schedules::row_tiles_unrollable(w, h, k.in.c));
       s.w_t.compute_root().parallel(task);
     }
   };

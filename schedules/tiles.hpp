@@ -80,16 +80,20 @@ inline BatchTile batch_tile(int channels) {
   return best;
 }
 
+// Whether the image tile of `channels` over a width x height image is one row, in at most 16 x
+// tiles: a schedule can then unroll the x tiles and the kernel columns, so that every unrolled
+// FMA's pixel and tap are constants and a tap predicate folds to keeping or dropping it, while
+// the rows of taps above and below the image trim the ky loop.
+inline bool row_tiles_unrollable(int width, int height, int channels) {
+  const ConvTile t = conv_tile(channels, width, height);
+  return t.rows == 1 && (width + t.cols - 1) / t.cols <= 16;
+}
+
 // Whether a padded forward pass leaves the taps that land in the padding out of its reduction
-// (codegen/conv2d.cpp's tap predicate) rather than multiplying a materialised zero border. Batch
-// tiles (one pixel a tile) and image tiles of one row whose x tiles are unrolled (at most 16 of
-// them), so that each unrolled FMA's tap is known to land or not: the predicate folds away and the
-// rows of taps above and below the image trim the ky loop.
+// (codegen/conv2d.cpp's tap predicate) rather than multiplying a materialised zero border: batch
+// tiles (one pixel a tile) and unrollable row tiles.
 inline bool forward_skips_padding(int out_w, int out_h, int channels, bool padded) {
-  if (!padded) return false;
-  if (batch_tiled(out_w, out_h)) return true;
-  const ConvTile t = conv_tile(channels, out_w, out_h);
-  return t.rows == 1 && (out_w + t.cols - 1) / t.cols <= 16;
+  return padded && (batch_tiled(out_w, out_h) || row_tiles_unrollable(out_w, out_h, channels));
 }
 
 // The channels of the register tile of a forward or backward-data pass producing `channels`
