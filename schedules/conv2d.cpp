@@ -124,7 +124,9 @@ void schedule(Conv2dFwd& s, const KernelSpec& k) {
 }
 
 // Backward data: the same register tiles over input channels x input pixels. The tap predicate
-// depends on (x, y, kx, ky) only: with image tiles, a scalar test around each vector FMA.
+// depends on (x, y, kx, ky) only: with image tiles a scalar test around each vector FMA, unless
+// the tiles are rows whose columns unroll, where it folds away (measured on 3x3 8x8x128, paired
+// with oneDNN: 0.84-0.88x -> 0.97x).
 void schedule(Conv2dBwdData& s, const KernelSpec& k) {
   // The transposed weights (2.4-9.4 MB on stages 4 and 5), in 16x16 blocks: each vector of input
   // channels gathers 16 floats a row of Cout apart, and a block's 16 rows stay in L1 for its 16
@@ -156,8 +158,7 @@ void schedule(Conv2dBwdData& s, const KernelSpec& k) {
                                              schedules::batch_tile(k.in.c), schedules::conv_tile(k.in.c, w, h));
       s.w_t.compute_at(out, out_task);
     } else {
-      // Taps that may miss the image (a kernel wider than 1, or padding) are a scalar test around
-      // each vector FMA, unless the tile's columns unroll and fold it.
+      // Taps that may miss the image (a kernel wider than 1, or padding): unrolled where they can be.
       const bool taps_tested = k.kernel.w > 1 || k.kernel.h > 1 || k.pad_top || k.pad_bottom || k.pad_left || k.pad_right;
       image_tiled(out, s.acc, s.r, schedules::conv_tile(k.in.c, w, h), taps_tested && schedules::row_tiles_unrollable(w, h, k.in.c));
       s.w_t.compute_root().parallel(task);
