@@ -13,7 +13,7 @@ using namespace Halide;
 namespace {
 
 // Not "ci": Adams2019 names the inner loop of a split of c "ci", and the twin (codegen/autoschedule) would clash.
-Var c("c"), x("x"), y("y"), n("n"), kx("kx"), ky("ky"), ci("c_in");
+Var c("c"), x("x"), y("y"), n("n"), kx("kx"), ky("ky"), ci("c_in"), p("p");
 
 bool has_padding(const KernelSpec& k) { return k.pad_top || k.pad_bottom || k.pad_left || k.pad_right; }
 
@@ -31,10 +31,14 @@ Func zero_padded(ImageParam in, const Shape& s, const KernelSpec& k) {
 // with the output channels in blocks of the forward's register tile, the blocks outermost, so
 // w_blocked[cv + B (ci + Cin (kx + KW (ky + KH cb)))] = w(cb B + cv, ci, kx, ky). B is the tile's
 // channels where they divide the output channels, else all of them (the Keras order itself).
-int weight_block(const KernelSpec& k) {
+int forward_tile_channels(const KernelSpec& k) {
   const Shape o = k.out();
-  const int block = schedules::tile_channels(o.c, o.w, o.h);
-  return o.c % block == 0 ? block : o.c;
+  return is_pointwise(k) ? schedules::point_tile(o.c).channels() : schedules::tile_channels(o.c, o.w, o.h);
+}
+
+int weight_block(const KernelSpec& k) {
+  const int block = forward_tile_channels(k);
+  return k.units % block == 0 ? block : k.units;
 }
 
 Expr blocked_index(const KernelSpec& k, Expr co, Expr ci, Expr kx, Expr ky) {
@@ -63,7 +67,13 @@ BuiltKernel block_weights(const KernelSpec& k, bool scheduled) {
 BuiltKernel forward(const KernelSpec& k, bool scheduled) {
   const Shape s = k.in, o = k.out();
   const bool inference = k.kind == Kernel::conv_bn_infer_fwd;
-  ImageParam in = image_param("in", s);
+  // Pointwise: images as (channels, points) matrices, point = x + W (y + H n) (plan.hpp's flattens_pixels).
+  const bool flat = scheduled && flattens_pixels(k);
+  const auto image = [&](const std::string& name, const Shape& shape) {
+    return flat ? matrix_param(name, shape.c) : image_param(name, shape);
+  };
+  const std::vector<Var> at = flat ? std::vector<Var>{c, p} : std::vector<Var>{c, x, y, n};
+  ImageParam in = image("in", s);
   // At inference the weights come blocked by conv_block_weights, once per change rather than per batch.
   ImageParam w = inference ? fixed_param("w_blocked", {o.c * s.c * k.kernel.w * k.kernel.h})
                            : fixed_param("w", {o.c, s.c, k.kernel.w, k.kernel.h});
@@ -80,11 +90,11 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
     st.r.where(ix >= 0 && ix < s.w && iy >= 0 && iy < s.h);
     st.padded = Func("in_clamped");  // only read where the taps land; the clamp keeps bounds exact
     st.padded(c, x, y, n) = in(c, clamp(x, 0, s.w - 1), clamp(y, 0, s.h - 1), n);
-  } else {
+  } else if (!flat) {
     st.padded = zero_padded(in, s, k);
   }
   Expr weight = inference ? w(blocked_index(k, c, st.r.x, st.r.y, st.r.z)) : w(c, st.r.x, st.r.y, st.r.z);
-  const int block = schedules::tile_channels(o.c, o.w, o.h);
+  const int block = forward_tile_channels(k);
   if (scheduled && !inference && o.c % block == 0) {
     // The register tile's weights in the order its reduction reads them: the block of output
     // channels of one tap and input channel, then the next input channel. In Keras's layout that
@@ -96,8 +106,8 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
     weight = st.w_blocked(c % block, st.r.x, st.r.y, st.r.z, c / block);
   }
   st.conv = Func("conv");
-  st.conv(c, x, y, n) = k.use_bias ? b(c) : 0.0f;
-  st.conv(c, x, y, n) += weight * st.padded(st.r.x, ix, iy, n);
+  st.conv(at) = k.use_bias ? b(c) : 0.0f;
+  st.conv(at) += weight * (flat ? in(st.r.x, p) : st.padded(st.r.x, ix, iy, n));
   std::vector<KernelInput> args{in, w};
   if (k.use_bias) args.push_back(b);
   st.out = Func("out");
@@ -106,19 +116,20 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
     // convolution: each register tile, or on small images each task's tiles (schedules/conv2d.cpp).
     ImageParam scale = fixed_param("scale", {o.c}), shift = fixed_param("shift", {o.c});
     st.raw = Func("raw");  // the convolution as conv_fwd stores it; a schedule may store it first
-    st.raw(c, x, y, n) = st.conv(c, x, y, n);
-    Expr v = st.raw(c, x, y, n) * scale(c) + shift(c);
+    st.raw(at) = st.conv(at);
+    Expr v = st.raw(at) * scale(c) + shift(c);
     args.push_back(scale), args.push_back(shift);
     if (k.residual) {
-      ImageParam residual = image_param("residual", o);
-      v += residual(c, x, y, n);
+      ImageParam residual = image("residual", o);
+      v += residual(at);
       args.push_back(residual);
     }
-    st.out(c, x, y, n) = activate(k.act, v);
+    st.out(at) = activate(k.act, v);
   } else {
-    st.out(c, x, y, n) = st.conv(c, x, y, n);
+    st.out(at) = st.conv(at);
   }
-  constrain_image_output(st.out, o);
+  if (flat) constrain_matrix_output(st.out, o.c);
+  else constrain_image_output(st.out, o);
 
   if (scheduled) schedule(st, k);
   return {Pipeline(st.out), args};

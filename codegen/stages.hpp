@@ -10,6 +10,7 @@ namespace cnngen::codegen {
 
 // out(co, x, y, n) = b(co) + sum_{ky, kx, ci} w(co, ci, kx, ky) * padded(ci, x*sw + kx - pl, y*sh + ky - pt, n)
 // conv_bn_infer_fwd: out = act(raw * scale + shift [+ residual]), raw the convolution.
+// Hand-scheduled pointwise forwards (plan.hpp's flattens_pixels): out(co, p) over points p = x + W (y + H n).
 struct Conv2dFwd {
   Halide::Func padded, w_blocked, conv, raw, out;  // w_blocked: the weights by the tile's channel block
   Halide::RDom r;  // (ci, kx, ky), ci innermost

@@ -304,3 +304,19 @@ TEST(ZooCoverage, PaddedForwardsTakeBothBorderPaths) {
   EXPECT_FALSE(cnngen::schedules::forward_skips_padding(g.nodes[4].out.w, g.nodes[4].out.h, g.nodes[4].out.c, true));
   EXPECT_TRUE(cnngen::schedules::forward_skips_padding(15, 15, 64, true));  // ResNet50's stage-2 3x3, in zoo::stage2
 }
+
+// A pointwise forward runs on 2-D views of its images (kernel_table.hpp's with_flat_images), which
+// only a dense tensor has: a crop of a wider one is refused with a message, not read as garbage.
+TEST(PointwiseForward, RefusesAnImageThatIsNotDense) {
+  const cnngen::GraphView g(zoo::stage2);
+  const KernelSpec k = cnngen::kernel_for(g.nodes[2], Kernel::conv_fwd);  // 1x1 64 -> 256 on 15x15
+  ASSERT_TRUE(cnngen::flattens_pixels(k));
+  const Shape o = k.out();
+  Buffer wide(k.in.c, k.in.w + 1, k.in.h, 1), w(o.c, k.in.c, 1, 1), b(o.c), out(image_dims(o, 1));
+  wide.fill(1.0f), w.fill(1.0f), b.fill(0.0f);
+  Buffer in = wide.cropped(1, 0, k.in.w);  // rows a pixel longer than the image's
+  halide_set_error_handler(keep_halide_error);
+  std::vector<void*> args{in.raw_buffer(), w.raw_buffer(), b.raw_buffer(), out.raw_buffer()};
+  EXPECT_NE(cnngen::generated::zoo().find(k.name())(args.data()), 0);
+  EXPECT_NE(last_halide_error().find("not a dense tensor"), std::string::npos) << last_halide_error();
+}

@@ -163,6 +163,19 @@ struct KernelSpec {
   }
 };
 
+// A 1x1 convolution of stride 1 without padding is a matrix product over the batch's pixels. Its
+// hand-scheduled forwards (conv_fwd, conv_bn_infer_fwd; not the autoscheduled twins) take their
+// images (in, residual, out) as (channels, pixels x batch) matrices, and the table entry the planner
+// writes passes them 2-D views of the 4-D tensors (kernel_table.hpp's with_flat_images): the
+// caller sees the uniform contract above.
+inline bool is_pointwise(const KernelSpec& k) {
+  return k.kernel.w == 1 && k.kernel.h == 1 && k.strides.w == 1 && k.strides.h == 1 && k.pad_top == 0 &&
+         k.pad_bottom == 0 && k.pad_left == 0 && k.pad_right == 0;
+}
+inline bool flattens_pixels(const KernelSpec& k) {
+  return (k.kind == Kernel::conv_fwd || k.kind == Kernel::conv_bn_infer_fwd) && is_pointwise(k);
+}
+
 // The kernel of one node and pass. The layer's geometry comes from the node; only `kind` varies.
 inline KernelSpec kernel_for(const Node& n, Kernel kind) {
   KernelSpec k{.kind = kind, .in = n.in, .units = n.units, .kernel = n.kernel, .strides = n.strides,

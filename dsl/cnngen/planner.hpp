@@ -31,16 +31,20 @@ inline int planner_main(int argc, char** argv, const std::string& library, std::
   // --prefix P names the functions of a second library of the same kernels (the autoscheduled
   // twins), which links beside the first; the table still maps the kernels' own names.
   // --kinds a,b keeps only kernels of those kinds (the twins: conv_fwd,conv_bwd_data,...).
-  std::string prefix, kinds;
+  // --schedule auto: the kernels are the bare algorithm autoscheduled, every image 4-D (the twins);
+  // hand-scheduled pointwise forwards take matrices, and their entries pass them views.
+  std::string prefix, kinds, schedule = "hand";
   bool usage_ok = argc >= 3 && argc % 2 == 1;
   for (int i = 3; usage_ok && i + 1 < argc; i += 2) {
     const std::string option = argv[i];
     if (option == "--prefix") prefix = argv[i + 1];
     else if (option == "--kinds") kinds = "," + std::string(argv[i + 1]) + ",";
+    else if (option == "--schedule") schedule = argv[i + 1];
     else usage_ok = false;
   }
+  usage_ok = usage_ok && (schedule == "hand" || schedule == "auto");
   if (!usage_ok) {
-    std::cerr << "usage: " << argv[0] << " KERNELS.txt TABLE.cpp [--prefix P] [--kinds KIND,...]\n";
+    std::cerr << "usage: " << argv[0] << " KERNELS.txt TABLE.cpp [--prefix P] [--kinds KIND,...] [--schedule hand|auto]\n";
     return 2;
   }
   const auto wanted = [&](const KernelSpec& k) {
@@ -59,7 +63,19 @@ inline int planner_main(int argc, char** argv, const std::string& library, std::
   for (const KernelSpec& k : all) table << "int " << prefix << k.name() << "_argv(void**);\n";
   table << "}\n\nnamespace cnngen::generated {\n\nconst cnngen::KernelTable& " << library << "() {\n"
         << "  static const cnngen::KernelEntry entries[] = {\n";
-  for (const KernelSpec& k : all) table << "      {\"" << k.name() << "\", &" << prefix << k.name() << "_argv},\n";
+  for (const KernelSpec& k : all) {
+    const std::string fn = "&" + prefix + k.name() + "_argv";
+    table << "      {\"" << k.name() << "\", ";
+    if (schedule == "hand" && flattens_pixels(k)) {
+      // Arguments: in, w, [b], out (conv_fwd); in, w_blocked, scale, shift, [residual], out.
+      const bool infer = k.kind == Kernel::conv_bn_infer_fwd;
+      const int arity = infer ? 5 + k.residual : 3 + k.use_bias;
+      table << "&cnngen::with_flat_images<" << fn << ", " << arity << ", 0, " << (infer && k.residual ? "4, " : "") << arity - 1 << ">";
+    } else {
+      table << fn;
+    }
+    table << "},\n";
+  }
   table << "  };\n  static const cnngen::KernelTable table{\"" << library << "\", entries};\n  return table;\n}\n\n"
         << "}  // namespace cnngen::generated\n";
   if (!detail::write_if_changed(argv[1], specs.str()) || !detail::write_if_changed(argv[2], table.str())) {
