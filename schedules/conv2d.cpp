@@ -21,9 +21,10 @@ namespace {
 // Images of more than 16 pixels: tiles of channel vectors x pixels of one image (conv_tile); tasks
 // are rows of tiles of one image, enough for two cores at batch 32 and still some at batch 1; the
 // weights of all channel tiles are read once per row, and an image's rows are many.
-// With `unrolled_columns` (a forward whose reduction leaves out the padding's taps), the x tiles
-// and the kernel columns are unrolled: every pixel and tap of an unrolled FMA is then a constant,
-// and the tap predicate folds to keeping or dropping it.
+// With `unrolled_columns` (a reduction restricted to the taps that land: a forward that leaves out
+// the padding's taps, a backward-data pass), the x tiles and the kernel columns are unrolled: every
+// pixel and tap of an unrolled FMA is then a constant, and the tap predicate folds to keeping or
+// dropping it.
 Var image_tiled(Func out, Func acc, const RDom& r, const schedules::ConvTile& t, bool unrolled_columns = false) {
   Var c = out.args()[0], x = out.args()[1], y = out.args()[2], n = out.args()[3];
   Var co("co"), ci("ci"), xo("xo"), xi("xi"), yo("yo"), yi("yi"), yn("yn");

@@ -106,8 +106,9 @@ TEST_P(WholeNetwork, BackwardMatchesFiniteDifferencesOfTheLoss) {
 
   // A step of 1e-3: 1e-2 moved early layers enough to flip max-pool windows and ReLUs (measured on
   // ZooOdd: 20% apparent errors that vanish at 1e-3), while float noise stays near 1e-4. Where a
-  // difference still crosses a kink (ZooPadded's first convolution feeds 12600 ReLUs: one weight of
-  // it measured 6% off at 1e-3, within 1% at 3e-4 and 1e-4), a quarter of the step decides.
+  // difference still crosses a kink (ZooPadded's first convolution and BatchNorm feed 12600 ReLUs:
+  // a weight and an offset measured 5-6% off at 1e-3, within 1% at 3e-4 and 1e-4), a quarter of the
+  // step decides; a wrong gradient fails at both.
   const auto difference = [&](float& v, float v0, float h) {
     v = v0 + h;
     const double up = loss_at(net, x, n, y);
