@@ -15,11 +15,9 @@ namespace {
 // Not "ci": Adams2019 names the inner loop of a split of c "ci", and the twin (codegen/autoschedule) would clash.
 Var c("c"), x("x"), y("y"), n("n"), kx("kx"), ky("ky"), ci("c_in"), p("p");
 
-bool has_padding(const KernelSpec& k) { return k.pad_top || k.pad_bottom || k.pad_left || k.pad_right; }
-
 Func zero_padded(ImageParam in, const Shape& s, const KernelSpec& k) {
   Func f("padded");
-  if (!has_padding(k)) {
+  if (!k.padded()) {
     f(c, x, y, n) = in(c, x, y, n);
     return f;
   }
@@ -82,7 +80,7 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
   Conv2dFwd st;
   st.r = RDom(0, s.c, 0, k.kernel.w, 0, k.kernel.h, "r");
   const Expr ix = x * k.strides.w + st.r.y - k.pad_left, iy = y * k.strides.h + st.r.z - k.pad_top;
-  if (scheduled && schedules::forward_skips_padding(o.w, o.h, o.c, has_padding(k))) {
+  if (scheduled && schedules::forward_skips_padding(o.w, o.h, o.c, k.padded())) {
     // The taps that fall in the padding are left out of the reduction rather than multiplied by a
     // zero border (schedules/tiles.hpp's forward_skips_padding says where the schedule can).
     // The same sum; the bare algorithm keeps the zero border, which propagate_adjoints (a test
@@ -142,7 +140,7 @@ BuiltKernel backward_data(const KernelSpec& k, bool scheduled) {
 
   Conv2dBwdData st;
   st.w_t = Func("w_t");  // (ci, co, kx, ky): ci innermost, the dimension d_in is vectorised over
-  const bool strided_1x1 = k.kernel.h == 1 && k.kernel.w == 1 && (k.strides.h > 1 || k.strides.w > 1) && !has_padding(k);
+  const bool strided_1x1 = k.kernel.h == 1 && k.kernel.w == 1 && (k.strides.h > 1 || k.strides.w > 1) && !k.padded();
   const Shape grid = strided_1x1 ? o : s;  // the pixels the register tile runs over
   const int block = schedules::tile_channels(s.c, grid.w, grid.h);
   // As the forward's w_blocked: a block of input channels innermost, then the reduction's order, so
@@ -201,7 +199,7 @@ BuiltKernel backward_weights(const KernelSpec& k, bool scheduled) {
 
   Conv2dBwdWeights st;
   st.padded = zero_padded(in, s, k);
-  if (!scheduled && !has_padding(k)) {
+  if (!scheduled && !k.padded()) {
     // The bare algorithm is what Adams2019 schedules for the benchmarks' twins. Its schedules for
     // two 1x1 layers on 15x15 read outside the input (HALIDE14.md's pitfall 8: the runs failed
     // their bounds checks, past the last pixel of 15x15x64 -> 256 and 8 channels before the first
@@ -216,7 +214,7 @@ BuiltKernel backward_weights(const KernelSpec& k, bool scheduled) {
   st.r = RDom(0, o.w, 0, o.h, 0, d_out.dim(3).extent(), "r");
   Expr input = st.padded(ci, st.r.x * k.strides.w + kx - k.pad_left, st.r.y * k.strides.h + ky - k.pad_top, st.r.z);
   const int block = schedules::weight_tile(o.c, s.c, k.kernel.w).inputs;
-  if (scheduled && schedules::blocks_weight_gradient_input(k.kernel.w, k.kernel.h, has_padding(k), s.c, o.c)) {
+  if (scheduled && schedules::blocks_weight_gradient_input(k.kernel.w, k.kernel.h, k.padded(), s.c, o.c)) {
     // A 1x1 layer's input blocked by the register tile's input channels, on the output grid (a
     // strided layer reads every stride-th pixel): each step of the reduction, one pixel, broadcasts
     // `block` input channels, which in NHWC are a row of Cin floats (up to 8 KB: pages) from the

@@ -148,14 +148,14 @@ void schedule(Conv2dFwd& s, const KernelSpec& k) {
   // 19% more FMAs on 8x8 images (9% on 15x15). Paired with oneDNN (5 repetitions, one thread):
   // 3x3 8x8x128 0.80-0.83x -> 0.99x, 15x15x64 0.89x -> 1.02x, their fused inference forwards
   // 0.81-0.86x -> 1.01x and 0.98x, the course's 5x5 layer 0.95x -> 1.08x.
-  const bool skips_padding = schedules::forward_skips_padding(o.w, o.h, o.c, k.pad_top || k.pad_bottom || k.pad_left || k.pad_right);
+  const bool skips_padding = schedules::forward_skips_padding(o.w, o.h, o.c, k.padded());
   const Var task = image_tiled(s.out, s.conv, s.r, schedules::conv_tile(o.c, o.w, o.h), skips_padding);
   // Tasks are rows of an image, each needing every channel's weights: blocked once, at the root.
   if (s.w_blocked.defined())
     s.w_blocked.compute_root().vectorize(s.w_blocked.args()[0], lanes_for(o.c)).parallel(s.w_blocked.args()[4]);
   // Otherwise a padded border is materialised per task (the kernel's rows of one image) rather than
   // tested at every tap.
-  if (!skips_padding && (k.pad_top || k.pad_bottom || k.pad_left || k.pad_right))
+  if (!skips_padding && k.padded())
     s.padded.compute_at(s.out, task).vectorize(s.padded.args()[0], lanes_for(k.in.c));
 }
 
@@ -195,7 +195,7 @@ void schedule(Conv2dBwdData& s, const KernelSpec& k) {
       s.w_t.compute_at(out, out_task);
     } else {
       // Taps that may miss the image (a kernel wider than 1, or padding): unrolled where they can be.
-      const bool taps_tested = k.kernel.w > 1 || k.kernel.h > 1 || k.pad_top || k.pad_bottom || k.pad_left || k.pad_right;
+      const bool taps_tested = k.kernel.w > 1 || k.kernel.h > 1 || k.padded();
       image_tiled(out, s.acc, s.r, schedules::conv_tile(k.in.c, w, h), taps_tested && schedules::row_tiles_unrollable(w, h, k.in.c));
       s.w_t.compute_root().parallel(task);
     }
@@ -257,7 +257,7 @@ void schedule(Conv2dBwdWeights& s, const KernelSpec& k) {
         .vectorize(acv).unroll(aco).unroll(acin).unroll(akxi);
   }
 
-  if (k.pad_top || k.pad_bottom || k.pad_left || k.pad_right)
+  if (k.padded())
     s.padded.compute_root().vectorize(s.padded.args()[0], lanes_for(k.in.c)).parallel(s.padded.args()[3]);
   if (s.in_blocked.defined()) {  // a copy of the input (of its grid), 2-8 MB: a few % of the pass
     Var cv = s.in_blocked.args()[0], x = s.in_blocked.args()[1], y = s.in_blocked.args()[2];

@@ -72,6 +72,8 @@ struct KernelSpec {
 
   bool operator==(const KernelSpec&) const = default;
 
+  bool padded() const { return pad_top || pad_bottom || pad_left || pad_right; }
+
   // Output shape of the layer the kernel belongs to.
   Shape out() const {
     switch (kind) {
@@ -99,7 +101,7 @@ struct KernelSpec {
       if (strides.w != strides.h) s << 'x' << strides.w;
     };
     const auto pads = [&] {
-      if (pad_top || pad_bottom || pad_left || pad_right)
+      if (padded())
         s << "_p" << pad_top << '_' << pad_bottom << '_' << pad_left << '_' << pad_right;
     };
     const auto fused = [&] {
@@ -169,8 +171,7 @@ struct KernelSpec {
 // writes passes them 2-D views of the 4-D tensors (kernel_table.hpp's with_flat_images): the
 // caller sees the uniform contract above.
 inline bool is_pointwise(const KernelSpec& k) {
-  return k.kernel.w == 1 && k.kernel.h == 1 && k.strides.w == 1 && k.strides.h == 1 && k.pad_top == 0 &&
-         k.pad_bottom == 0 && k.pad_left == 0 && k.pad_right == 0;
+  return k.kernel.w == 1 && k.kernel.h == 1 && k.strides.w == 1 && k.strides.h == 1 && !k.padded();
 }
 inline bool flattens_pixels(const KernelSpec& k) {
   return (k.kind == Kernel::conv_fwd || k.kind == Kernel::conv_bn_infer_fwd) && is_pointwise(k);
