@@ -66,12 +66,12 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
   const Shape s = k.in, o = k.out();
   const bool inference = k.kind == Kernel::conv_bn_infer_fwd;
   // Pointwise: images as (channels, points) matrices, point = x + W (y + H n) (plan.hpp's flattens_pixels).
-  const bool flat = scheduled && flattens_pixels(k);
+  const bool flat = scheduled && flattens_pixels(k), flat_in = flat && flattens_input(k);
   const auto image = [&](const std::string& name, const Shape& shape) {
     return flat ? matrix_param(name, shape.c) : image_param(name, shape);
   };
   const std::vector<Var> at = flat ? std::vector<Var>{c, p} : std::vector<Var>{c, x, y, n};
-  ImageParam in = image("in", s);
+  ImageParam in = flat_in ? matrix_param("in", s.c) : image_param("in", s);
   // At inference the weights come blocked by conv_block_weights, once per change rather than per batch.
   ImageParam w = inference ? fixed_param("w_blocked", {o.c * s.c * k.kernel.w * k.kernel.h})
                            : fixed_param("w", {o.c, s.c, k.kernel.w, k.kernel.h});
@@ -105,7 +105,11 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
   }
   st.conv = Func("conv");
   st.conv(at) = k.use_bias ? b(c) : 0.0f;
-  st.conv(at) += weight * (flat ? in(st.r.x, p) : st.padded(st.r.x, ix, iy, n));
+  if (flat && !flat_in) {  // strided: the input's grid, copied as a matrix (schedule_pointwise)
+    st.padded = Func("in_grid");
+    st.padded(c, p) = in(c, p % o.w * k.strides.w, p / o.w % o.h * k.strides.h, p / (o.w * o.h));
+  }
+  st.conv(at) += weight * (flat_in ? in(st.r.x, p) : flat ? st.padded(st.r.x, p) : st.padded(st.r.x, ix, iy, n));
   std::vector<KernelInput> args{in, w};
   if (k.use_bias) args.push_back(b);
   st.out = Func("out");

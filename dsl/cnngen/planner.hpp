@@ -70,7 +70,8 @@ inline int planner_main(int argc, char** argv, const std::string& library, std::
       // Arguments: in, w, [b], out (conv_fwd); in, w_blocked, scale, shift, [residual], out.
       const bool infer = k.kind == Kernel::conv_bn_infer_fwd;
       const int arity = infer ? 5 + k.residual : 3 + k.use_bias;
-      table << "&cnngen::with_flat_images<" << fn << ", " << arity << ", 0, " << (infer && k.residual ? "4, " : "") << arity - 1 << ">";
+      table << "&cnngen::with_flat_images<" << fn << ", " << arity << (flattens_input(k) ? ", 0" : "")
+            << (infer && k.residual ? ", 4" : "") << ", " << arity - 1 << ">";
     } else {
       table << fn;
     }
