@@ -65,7 +65,8 @@ BuiltKernel block_weights(const KernelSpec& k, bool scheduled) {
 BuiltKernel forward(const KernelSpec& k, bool scheduled) {
   const Shape s = k.in, o = k.out();
   const bool inference = k.kind == Kernel::conv_bn_infer_fwd;
-  // Pointwise: images as (channels, points) matrices, point = x + W (y + H n) (plan.hpp's flattens_pixels).
+  // Pointwise (plan.hpp's flattens_pixels): the output images as (channels, points) matrices, point
+  // = x + OW (y + OH n); the input too at stride 1, else read through a copy of its grid.
   const bool flat = scheduled && flattens_pixels(k), flat_in = flat && flattens_input(k);
   const auto image = [&](const std::string& name, const Shape& shape) {
     return flat ? matrix_param(name, shape.c) : image_param(name, shape);

@@ -12,7 +12,9 @@ namespace cnngen::codegen {
 // conv_bn_infer_fwd: out = act(raw * scale + shift [+ residual]), raw the convolution.
 // Hand-scheduled pointwise forwards (plan.hpp's flattens_pixels): out(co, p) over points p = x + W (y + H n).
 struct Conv2dFwd {
-  Halide::Func padded, w_blocked, conv, raw, out;  // w_blocked: the weights by the tile's channel block
+  // padded: the input as the reduction reads it (zero border, clamped, or a strided pointwise
+  // layer's grid); w_blocked: the weights by the tile's channel block
+  Halide::Func padded, w_blocked, conv, raw, out;
   Halide::RDom r;  // (ci, kx, ky), ci innermost
 };
 // d_in(ci, x, y, n) = sum over the (co, kx, ky) whose tap lands on (x, y) of w(co, ci, kx, ky) * d_out(co, ox, oy, n)

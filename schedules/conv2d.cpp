@@ -102,7 +102,7 @@ void schedule_pointwise(Conv2dFwd& s, const KernelSpec& k) {
   // A strided layer's input grid, copied as a matrix first (1 MB on ResNet50's 8x8x512 -> 4x4,
   // 3% of the pass): read in place at every second pixel it measured 0.71x oneDNN on 8x8x512 ->
   // 1024, against 0.88-0.89x batch-tiled and 0.98x copied. Strided layers with more output pixels
-  // keep the image tile (15x15x256 -> 8x8: 1.15-1.24x copied -> 1.02-1.13x).
+  // keep the image tile (15x15x256 -> 8x8: 1.15-1.24x so, 1.02-1.13x copied).
   if (s.padded.defined()) {
     Var gc = s.padded.args()[0], gp = s.padded.args()[1], gpo("gpo"), gpi("gpi");
     s.padded.compute_root().vectorize(gc, lanes_for(k.in.c)).split(gp, gpo, gpi, 64, TailStrategy::GuardWithIf).parallel(gpo);

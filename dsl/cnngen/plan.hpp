@@ -168,7 +168,7 @@ struct KernelSpec {
 // A 1x1 convolution without padding is a matrix product over the batch's output pixels. The
 // hand-scheduled forwards (conv_fwd, conv_bn_infer_fwd; not the autoscheduled twins) of those of
 // stride 1, and of the strided ones with at most 16 output pixels (ResNet50's stages 4 and 5,
-// where the kernels would otherwise tile across the batch), take their output images (out,
+// where the kernels would otherwise tile across the batch: schedules/tiles.hpp's batch_tiled), take their output images (out,
 // residual) as (channels, pixels x batch) matrices, and their input too at stride 1; the table
 // entry the planner writes passes them 2-D views of the 4-D tensors (kernel_table.hpp's
 // with_flat_images): the caller sees the uniform contract above.
