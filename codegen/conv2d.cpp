@@ -68,9 +68,6 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
   // Pointwise (plan.hpp's flattens_pixels): the output images as (channels, points) matrices, point
   // = x + OW (y + OH n); the input too at stride 1, else read through a copy of its grid.
   const bool flat = scheduled && flattens_pixels(k), flat_in = flat && flattens_input(k);
-  const auto image = [&](const std::string& name, const Shape& shape) {
-    return flat ? matrix_param(name, shape.c) : image_param(name, shape);
-  };
   const std::vector<Var> at = flat ? std::vector<Var>{c, p} : std::vector<Var>{c, x, y, n};
   ImageParam in = flat_in ? matrix_param("in", s.c) : image_param("in", s);
   // At inference the weights come blocked by conv_block_weights, once per change rather than per batch.
@@ -89,6 +86,9 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
     st.r.where(ix >= 0 && ix < s.w && iy >= 0 && iy < s.h);
     st.padded = Func("in_clamped");  // only read where the taps land; the clamp keeps bounds exact
     st.padded(c, x, y, n) = in(c, clamp(x, 0, s.w - 1), clamp(y, 0, s.h - 1), n);
+  } else if (flat && !flat_in) {  // strided: the input's grid, copied as a matrix (schedule_pointwise)
+    st.padded = Func("in_grid");
+    st.padded(c, p) = in(c, p % o.w * k.strides.w, p / o.w % o.h * k.strides.h, p / (o.w * o.h));
   } else if (!flat) {
     st.padded = zero_padded(in, s, k);
   }
@@ -106,10 +106,6 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
   }
   st.conv = Func("conv");
   st.conv(at) = k.use_bias ? b(c) : 0.0f;
-  if (flat && !flat_in) {  // strided: the input's grid, copied as a matrix (schedule_pointwise)
-    st.padded = Func("in_grid");
-    st.padded(c, p) = in(c, p % o.w * k.strides.w, p / o.w % o.h * k.strides.h, p / (o.w * o.h));
-  }
   st.conv(at) += weight * (flat_in ? in(st.r.x, p) : flat ? st.padded(st.r.x, p) : st.padded(st.r.x, ix, iy, n));
   std::vector<KernelInput> args{in, w};
   if (k.use_bias) args.push_back(b);
@@ -123,7 +119,7 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
     Expr v = st.raw(at) * scale(c) + shift(c);
     args.push_back(scale), args.push_back(shift);
     if (k.residual) {
-      ImageParam residual = image("residual", o);
+      ImageParam residual = flat ? matrix_param("residual", o.c) : image_param("residual", o);
       v += residual(at);
       args.push_back(residual);
     }
