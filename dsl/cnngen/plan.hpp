@@ -167,19 +167,19 @@ struct KernelSpec {
 
 // A 1x1 convolution without padding is a matrix product over the batch's output pixels. The
 // hand-scheduled forwards (conv_fwd, conv_bn_infer_fwd; not the autoscheduled twins) of those of
-// stride 1, and of the strided ones with at most 16 output pixels (ResNet50's stages 4 and 5,
-// where the kernels would otherwise tile across the batch: schedules/tiles.hpp's batch_tiled), take their output images (out,
-// residual) as (channels, pixels x batch) matrices, and their input too at stride 1; the table
-// entry the planner writes passes them 2-D views of the 4-D tensors (kernel_table.hpp's
-// with_flat_images): the caller sees the uniform contract above.
+// stride 1, and of the strided ones with at most 16 output pixels (ResNet50's stages 4 and 5, where
+// the kernels would otherwise tile across the batch: schedules/tiles.hpp's batch_tiled), take
+// their output images (out, residual) as (channels, pixels x batch) matrices, and their input too
+// at stride 1; the table entry the planner writes passes them 2-D views of the 4-D tensors
+// (kernel_table.hpp's with_flat_images): the caller sees the uniform contract above.
+inline bool stride_1(const KernelSpec& k) { return k.strides.w == 1 && k.strides.h == 1; }
 inline bool is_pointwise(const KernelSpec& k) {  // the geometry, whatever the pass
-  const bool stride_1 = k.strides.w == 1 && k.strides.h == 1;
-  return k.kernel.w == 1 && k.kernel.h == 1 && !k.padded() && (stride_1 || k.out().w * k.out().h <= 16);
+  return k.kernel.w == 1 && k.kernel.h == 1 && !k.padded() && (stride_1(k) || k.out().w * k.out().h <= 16);
 }
 inline bool flattens_pixels(const KernelSpec& k) {
   return (k.kind == Kernel::conv_fwd || k.kind == Kernel::conv_bn_infer_fwd) && is_pointwise(k);
 }
-inline bool flattens_input(const KernelSpec& k) { return flattens_pixels(k) && k.strides.w == 1 && k.strides.h == 1; }
+inline bool flattens_input(const KernelSpec& k) { return flattens_pixels(k) && stride_1(k); }
 
 // The kernel of one node and pass. The layer's geometry comes from the node; only `kind` varies.
 inline KernelSpec kernel_for(const Node& n, Kernel kind) {
