@@ -8,6 +8,10 @@
 // binary measures at start-up, also reported as peak/fma_avx512/core), MACs_per_image; and on the
 // cnngen benchmarks vs_onednn, the ratio of GFLOP/s to oneDNN's in calls alternating with it.
 // Threads: CNNGEN_BENCH_THREADS (default 1), for Halide and oneDNN alike.
+// CNNGEN_BENCH_TASKS=1 adds to the cnngen benchmarks the mean time of a task of the kernel's
+// parallel loop (task_us) and the share of the threads' time spent in tasks (busy_pct): a task
+// that takes longer on two threads than on one is each core slowed by the other; busy_pct under
+// 100 is time the pool left a thread idle (start-up, the last task's imbalance).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -32,6 +36,7 @@ using cnngen::KernelSpec;
 
 double g_peak = 0;
 int g_threads = 1;
+bool g_trace_tasks = false;
 
 // GFLOPS and pct_peak per second of the benchmark's time (real or manual), for every implementation.
 void set_counters(benchmark::State& state, double macs_batch, double macs_image) {
@@ -65,6 +70,7 @@ void register_paired(const std::string& name, std::function<std::unique_ptr<benc
       c.run();
       return std::chrono::duration<double>(clock::now() - t0).count();
     };
+    bench::take_task_time();  // from here on, the generated kernel's tasks only (oneDNN's are OpenMP's)
     double own = 0, theirs = 0;
     bool first = true;
     for (auto _ : state) {
@@ -76,6 +82,11 @@ void register_paired(const std::string& name, std::function<std::unique_ptr<benc
     }
     set_counters(state, macs_batch, macs_image);
     state.counters["vs_onednn"] = theirs / own;
+    if (g_trace_tasks) {
+      const bench::TaskTime tasks = bench::take_task_time();
+      state.counters["task_us"] = tasks.tasks ? tasks.seconds / tasks.tasks * 1e6 : 0;
+      state.counters["busy_pct"] = own > 0 ? 100 * tasks.seconds / (own * g_threads) : 0;
+    }
   })->Unit(benchmark::kMillisecond)->UseManualTime();
 }
 
@@ -132,6 +143,7 @@ int main(int argc, char** argv) {
     std::perror("bench_conv: cannot restart itself with OMP_WAIT_POLICY=PASSIVE");
     return 1;
   }
+  if (const char* t = std::getenv("CNNGEN_BENCH_TASKS"); t && std::atoi(t) != 0) bench::trace_tasks(), g_trace_tasks = true;
   g_peak = bench::measure_peak_flops(0.5);
   benchmark::RegisterBenchmark("peak/fma_avx512/core", [](benchmark::State& state) {
     for (auto _ : state) benchmark::DoNotOptimize(bench::measure_peak_flops(0.05));

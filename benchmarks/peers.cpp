@@ -4,6 +4,7 @@
 #include <immintrin.h>
 #include <omp.h>
 
+#include <atomic>
 #include <chrono>
 #include <dnnl.hpp>
 #include <random>
@@ -28,7 +29,21 @@ namespace {
 thread_local std::string halide_message;
 extern "C" void keep_halide_error(void*, const char* msg) { halide_message = msg ? msg : ""; }
 const bool handler_installed = (halide_set_error_handler(keep_halide_error), true);
+
+std::atomic<long long> task_ns{0}, task_count{0};
+
+extern "C" int timed_do_task(void* user_context, halide_task_t f, int idx, uint8_t* closure) {
+  const auto start = std::chrono::steady_clock::now();
+  const int result = halide_default_do_task(user_context, f, idx, closure);
+  task_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+  ++task_count;
+  return result;
+}
 }  // namespace
+
+void trace_tasks() { halide_set_custom_do_task(timed_do_task); }
+
+TaskTime take_task_time() { return {task_ns.exchange(0) * 1e-9, task_count.exchange(0)}; }
 
 void set_threads(int threads) {
   halide_set_num_threads(threads);

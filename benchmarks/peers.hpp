@@ -22,6 +22,17 @@ double measure_peak_flops(double seconds);
 // Sets the threads of Halide's pool and of oneDNN's OpenMP runtime alike.
 void set_threads(int threads);
 
+// Time spent inside the tasks of Halide's parallel loops, summed over the threads that ran them,
+// from the last take_task_time(): where a kernel's second thread goes. Off until trace_tasks(),
+// which routes every task through a timer (two clock reads on tasks of 10-60 us). A parallel loop
+// of one iteration runs without the pool: it is not counted.
+struct TaskTime {
+  double seconds = 0;
+  long long tasks = 0;
+};
+void trace_tasks();
+TaskTime take_task_time();
+
 // A generated kernel with its buffers, seeded: run() calls it once.
 class CnngenConv {
  public:
