@@ -252,8 +252,15 @@ void schedule(Conv2dBwdWeights& s, const KernelSpec& k) {
     s.acc.update().split(ac, aco, acv, t.lanes).reorder(acv, aco, aci, akx, s.r.x, s.r.y, s.r.z)
         .vectorize(acv).unroll(aco).unroll(aci).unroll(akx);
   } else {
-    s.d_w.split(c, co, cii, t.channels()).reorder(cii, ci, kx, ky, co).parallel(co).vectorize(cii, t.lanes);
-    s.acc.compute_at(s.d_w, co);
+    // Tasks are output-channel tiles, and parts of the input channels where a layer has one tile
+    // (schedules/tiles.hpp's weight_gradient_input_parts; each part a multiple of the tile's inputs).
+    const int parts = schedules::weight_gradient_input_parts(o.c, k.in.c, k.kernel.w);
+    const int part = (k.in.c + parts - 1) / parts;
+    const int block = parts == 1 ? k.in.c : (part + t.inputs - 1) / t.inputs * t.inputs;
+    Var task("task");
+    s.d_w.split(c, co, cii, t.channels()).split(ci, cio, cin, block, TailStrategy::GuardWithIf)
+        .reorder(cii, cin, kx, ky, co, cio).fuse(co, cio, task).parallel(task).vectorize(cii, t.lanes);
+    s.acc.compute_at(s.d_w, task);
     s.acc.split(ac, aco, acv, t.lanes).vectorize(acv).unroll(aco);
     // Input tiles must divide the input channels here (weight_tile prefers that): a rounded-up tile
     // would read input channels that do not exist.

@@ -161,6 +161,22 @@ inline WeightTile weight_tile(int channels, int inputs, int kernel_w) {
   return best;
 }
 
+// How many parts a weight-gradient pass on images of more than 16 pixels divides its input
+// channels into, beside its tiles of output channels, so that a layer of one channel tile (64
+// channels) still gives the second core a task. Every part reads all of its tile's d_out and sums
+// each weight in the same order: the gradients are bitwise those of one part. JIT, paired with
+// oneDNN, medians of 20+ alternating calls (one thread -> two, GFLOP/s, one part -> two):
+//  - 3x3 15x15x64 -> 64: one thread 167 -> 163 (0.92 -> 0.91x oneDNN), two 134 -> 233 (0.50 ->
+//    0.89x): split.
+//  - 1x1 15x15x64 -> 64: one thread 133 -> 104 (1.01 -> 0.79x), two 112 -> 136; 1x1 15x15x256 ->
+//    64: 148 -> 121 (0.96 -> 0.79x), two 128 -> 179. Its d_out read twice costs one thread a fifth
+//    of a pass with little arithmetic per value read: kept whole, one task.
+inline int weight_gradient_input_parts(int channels, int inputs, int kernel_w) {
+  const WeightTile t = weight_tile(channels, inputs, kernel_w);
+  const bool one_task = (channels + t.channels() - 1) / t.channels() == 1;
+  return one_task && kernel_w > 1 && inputs >= 2 * t.inputs ? 2 : 1;
+}
+
 // Whether a weight-gradient pass reads its input through a copy blocked by the tile's input
 // channels (codegen/conv2d.cpp's in_blocked): 1x1 layers without padding, more input channels than
 // one tile, and at least 256 output channels, so that each float copied feeds >= 256 multiply-adds.
