@@ -9,9 +9,10 @@
 // cnngen benchmarks vs_onednn, the ratio of GFLOP/s to oneDNN's in calls alternating with it.
 // Threads: CNNGEN_BENCH_THREADS (default 1), for Halide and oneDNN alike.
 // CNNGEN_BENCH_TASKS=1 adds to the cnngen benchmarks the mean time of a task of the kernel's
-// parallel loop (task_us) and the share of the threads' time spent in tasks (busy_pct): a task
+// parallel loops (task_us) and the share of the threads' time spent in tasks (busy_pct): a task
 // that takes longer on two threads than on one is each core slowed by the other; busy_pct under
-// 100 is time the pool left a thread idle (start-up, the last task's imbalance).
+// 100 is time outside tasks (the kernel's serial parts and one-iteration loops, the pool's
+// start-up, the last task's imbalance).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>

@@ -225,10 +225,11 @@ void schedule(Conv2dBwdData& s, const KernelSpec& k) {
 // Two loop orders around it:
 //  - small images (<= 16 pixels): every (channel tile, input tile, column tile, ky) is a task with
 //    the whole batch reduced inside it, in registers (measured 1.4-2.9x oneDNN on stages 4 and 5).
-//  - larger images: tasks are output-channel tiles; inside, images outermost, then input tiles,
-//    then the image's pixels, so one image's d_out slice stays in L1 across all input tiles and
-//    the partial sums of the channel tile (ct x Cin x k x k) stay in L2. Batch-inside re-read the
-//    7 MB d_out of a 15x15x256 layer from L3 once per input tile (41-61 GFLOP/s).
+//  - larger images: tasks are output-channel tiles (and two parts of the input channels where a
+//    3x3 layer has one tile); inside, images outermost, then input tiles, then the image's
+//    pixels, so one image's d_out slice stays in L1 across all input tiles and the partial sums
+//    of the channel tile (ct x Cin x k x k) stay in L2. Batch-inside re-read the 7 MB d_out of a
+//    15x15x256 layer from L3 once per input tile (41-61 GFLOP/s).
 void schedule(Conv2dBwdWeights& s, const KernelSpec& k) {
   const Shape o = k.out();
   const schedules::WeightTile t = schedules::weight_tile(o.c, k.in.c, k.kernel.w);
