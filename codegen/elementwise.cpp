@@ -54,7 +54,7 @@ BuiltKernel activation(const KernelSpec& k, bool scheduled) {
     ImageParam in = flat_param("in");
     f(i) = activate(k.act, in(i));
     constrain_flat_output(f);
-    if (scheduled) schedule_elementwise(f, 1, 0);
+    if (scheduled) schedule_elementwise(f);
     return {Pipeline(f), {in}};
   }
   ImageParam out = flat_param("out"), d_out = flat_param("d_out");
@@ -66,7 +66,7 @@ BuiltKernel activation(const KernelSpec& k, bool scheduled) {
     default: f(i) = dy; break;
   }
   constrain_flat_output(f);
-  if (scheduled) schedule_elementwise(f, 1, 0);
+  if (scheduled) schedule_elementwise(f);
   return {Pipeline(f), {out, d_out}};
 }
 
@@ -79,7 +79,7 @@ BuiltKernel build_add(const KernelSpec& k, bool scheduled) {
   Func out("out");
   out(i) = activate(k.act, a(i) + b(i));  // a fused activation (plan.hpp's fused_activation)
   constrain_flat_output(out);
-  if (scheduled) schedule_elementwise(out, 1, 0);
+  if (scheduled) schedule_elementwise(out);
   return {Pipeline(out), {a, b}};
 }
 
@@ -91,14 +91,14 @@ BuiltKernel build_zeropad(const KernelSpec& k, bool scheduled) {
     Func out("out");
     out(c, x, y, n) = padded(c, x - k.pad_left, y - k.pad_top, n);
     constrain_image_output(out, o);
-    if (scheduled) schedule_elementwise(out, 4, o.c);
+    if (scheduled) schedule_rows(out, o.w, o.c);
     return {Pipeline(out), {in}};
   }
   ImageParam d_out = image_param("d_out", o);
   Func d_in("d_in");
   d_in(c, x, y, n) = d_out(c, x + k.pad_left, y + k.pad_top, n);
   constrain_image_output(d_in, s);
-  if (scheduled) schedule_elementwise(d_in, 4, s.c);
+  if (scheduled) schedule_rows(d_in, s.w, s.c);
   return {Pipeline(d_in), {d_out}};
 }
 

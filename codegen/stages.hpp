@@ -64,7 +64,10 @@ void schedule(DenseBwdData& s, const KernelSpec& k);
 void schedule(DenseBwdWeights& s, const KernelSpec& k);
 void schedule(SoftmaxFwd& s, const KernelSpec& k);
 void schedule(SoftmaxBwd& s, const KernelSpec& k);
-// Elementwise kernels (activations, add, padding): one output Func over `dims` dimensions.
-void schedule_elementwise(Halide::Func out, int dims, int channels);
+// Flat elementwise kernels (activations, add): one output Func over one dimension.
+void schedule_elementwise(Halide::Func out);
+// An image (c, x, y, n) computed pixel by pixel (padding, pooling, BatchNorm's normalisation):
+// channel vectors, and tasks of whole rows of `width` pixels.
+void schedule_rows(Halide::Func out, int width, int channels);
 
 }  // namespace cnngen::codegen

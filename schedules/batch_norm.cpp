@@ -29,11 +29,6 @@ void channel_reduction(Func f, const RDom& r, int channels) {
       .vectorize(partial.args()[0], lanes_for(channels), TailStrategy::GuardWithIf).parallel(chunk);
 }
 
-void rows_parallel(Func f, int channels) {
-  Var c = f.args()[0], y = f.args()[2], n = f.args()[3], yn("yn");
-  f.vectorize(c, lanes_for(channels)).fuse(y, n, yn).parallel(yn);
-}
-
 }  // namespace
 
 void schedule(BatchNormTrainFwd& s, const KernelSpec& k) {
@@ -42,20 +37,20 @@ void schedule(BatchNormTrainFwd& s, const KernelSpec& k) {
   s.mean.compute_root();
   s.var.compute_root();
   s.scale.compute_root();
-  rows_parallel(s.out, k.in.c);
+  schedule_rows(s.out, k.in.w, k.in.c);
 }
 
 void schedule(BatchNormInferFwd& s, const KernelSpec& k) {
   s.scale.compute_root();
   s.shift.compute_root();
-  rows_parallel(s.out, k.in.c);
+  schedule_rows(s.out, k.in.w, k.in.c);
 }
 
 void schedule(BatchNormBwd& s, const KernelSpec& k) {
   s.inv_std.compute_root();
   channel_reduction(s.d_beta, s.r, k.in.c);
   channel_reduction(s.d_gamma, s.r, k.in.c);
-  rows_parallel(s.d_in, k.in.c);
+  schedule_rows(s.d_in, k.in.w, k.in.c);
 }
 
 }  // namespace cnngen::codegen
