@@ -181,6 +181,18 @@ inline bool flattens_pixels(const KernelSpec& k) {
 }
 inline bool flattens_input(const KernelSpec& k) { return flattens_pixels(k) && stride_1(k); }
 
+// Where a pointwise forward's images sit among its arguments (the table above): the planner's entry
+// for it hands the kernel 2-D views of these, and the others as they come. -1: not a matrix.
+struct FlatImageArguments {
+  int arity, in, residual, out;
+};
+inline FlatImageArguments flat_image_arguments(const KernelSpec& k) {
+  if (k.kind == Kernel::conv_bn_infer_fwd)  // in, w_blocked, scale, shift, [residual], out
+    return {5 + k.residual, flattens_input(k) ? 0 : -1, k.residual ? 4 : -1, 4 + k.residual};
+  const int arity = 3 + k.use_bias;  // in, w, [b], out
+  return {arity, flattens_input(k) ? 0 : -1, -1, arity - 1};
+}
+
 // The kernel of one node and pass. The layer's geometry comes from the node; only `kind` varies.
 inline KernelSpec kernel_for(const Node& n, Kernel kind) {
   KernelSpec k{.kind = kind, .in = n.in, .units = n.units, .kernel = n.kernel, .strides = n.strides,

@@ -67,11 +67,11 @@ inline int planner_main(int argc, char** argv, const std::string& library, std::
     const std::string fn = "&" + prefix + k.name() + "_argv";
     table << "      {\"" << k.name() << "\", ";
     if (schedule == "hand" && flattens_pixels(k)) {
-      // Arguments: in, w, [b], out (conv_fwd); in, w_blocked, scale, shift, [residual], out.
-      const bool infer = k.kind == Kernel::conv_bn_infer_fwd;
-      const int arity = infer ? 5 + k.residual : 3 + k.use_bias;
-      table << "&cnngen::with_flat_images<" << fn << ", " << arity << (flattens_input(k) ? ", 0" : "")
-            << (infer && k.residual ? ", 4" : "") << ", " << arity - 1 << ">";
+      const FlatImageArguments a = flat_image_arguments(k);
+      table << "&cnngen::with_flat_images<" << fn << ", " << a.arity;
+      for (const int i : {a.in, a.residual, a.out})
+        if (i >= 0) table << ", " << i;
+      table << ">";
     } else {
       table << fn;
     }
