@@ -32,7 +32,7 @@
 
 namespace {
 
-using cnngen::Kernel;
+using cnngen::Pass;
 using cnngen::KernelSpec;
 
 double g_peak = 0;
@@ -123,9 +123,10 @@ void register_shape(const std::string& suite, const std::string& shape, const cn
   register_conv<bench::OnednnConv>(suite + "/onednn" + tail, [=] { return std::make_unique<bench::OnednnConv>(k, n); }, macs, per_image);
 }
 
-const cnngen::Node& node_named(cnngen::GraphView g, std::string_view name) {
-  for (const cnngen::Node& n : g.nodes)
-    if (n.name.view() == name) return n;
+// The kernel of the convolution named `name` in g, for one pass.
+KernelSpec conv_named(cnngen::GraphView g, std::string_view name, Pass pass) {
+  for (int i = 0; i < static_cast<int>(g.nodes.size()); ++i)
+    if (g.nodes[i].name.view() == name) return *cnngen::kernels_of(g, i).find(cnngen::Op::conv2d, pass);
   throw std::invalid_argument("no layer " + std::string(name));
 }
 
@@ -153,10 +154,10 @@ int main(int argc, char** argv) {
 
   const int n = 32;
   const cnngen::KernelTable& course = cnngen::generated::bench_course();
-  const KernelSpec c5 = cnngen::kernel_for(node_named(course_layers::conv5x5, "conv5x5"), Kernel::conv_fwd);
+  const KernelSpec c5 = conv_named(course_layers::conv5x5, "conv5x5", Pass::fwd);
   register_shape("course_conv5x5", "28x28x192_to32_5x5", course, c5, n, true);
-  const KernelSpec b1 = cnngen::kernel_for(node_named(course_layers::bottleneck, "bottleneck1x1"), Kernel::conv_fwd);
-  const KernelSpec b5 = cnngen::kernel_for(node_named(course_layers::bottleneck, "conv5x5"), Kernel::conv_fwd);
+  const KernelSpec b1 = conv_named(course_layers::bottleneck, "bottleneck1x1", Pass::fwd);
+  const KernelSpec b5 = conv_named(course_layers::bottleneck, "conv5x5", Pass::fwd);
   register_shape("course_bottleneck", "1x1_192to16", course, b1, n, true);
   register_shape("course_bottleneck", "5x5_16to32", course, b5, n, true);
 
@@ -167,22 +168,20 @@ int main(int argc, char** argv) {
     if (node.op != cnngen::Op::conv2d) continue;
     // Inference: the forward with the BatchNorm, Add and ReLU that follow it applied to its tiles
     // (plan.hpp's inference_fusion), against oneDNN's convolution with the same post-ops.
-    const KernelSpec fused = cnngen::kernel_for(resnet, i, Kernel::conv_bn_infer_fwd);
-    if (cnngen::inference_fusion(resnet, i).batch_norm >= 0 &&
-        std::find(seen.begin(), seen.end(), fused.name()) == seen.end()) {
-      seen.push_back(fused.name());
-      const std::string shape = fused.name().substr(0, fused.name().rfind("_infer_fwd"));
-      register_shape("resnet50_infer_fwd", shape, cnngen::generated::resnet50(), fused, n, false, /*twin=*/false);
+    const cnngen::NodeKernels kernels = cnngen::kernels_of(resnet, i);
+    const KernelSpec* fused = kernels.find(cnngen::Op::conv2d, Pass::bn_infer_fwd);
+    // A kernel's shape label: its name without the pass, "conv2d_15x15x64_to_15x15x64_u64_k3x3_s1x1_p1_1_1_1".
+    const auto shape_of = [](const KernelSpec& k) { return k.name().substr(0, k.name().rfind(std::string("_") + cnngen::pass_names[int(k.pass)])); };
+    if (fused && std::find(seen.begin(), seen.end(), fused->name()) == seen.end()) {
+      seen.push_back(fused->name());
+      register_shape("resnet50_infer_fwd", shape_of(*fused), cnngen::generated::resnet50(), *fused, n, false, /*twin=*/false);
     }
-    for (Kernel pass : {Kernel::conv_fwd, Kernel::conv_bwd_data, Kernel::conv_bwd_weights}) {
-      const KernelSpec k = cnngen::kernel_for(node, pass);
+    for (Pass pass : {Pass::fwd, Pass::bwd_data, Pass::bwd_weights}) {
+      const KernelSpec k = *kernels.find(cnngen::Op::conv2d, pass);
       if (std::find(seen.begin(), seen.end(), k.name()) != seen.end()) continue;
-      if (pass == Kernel::conv_bwd_data && node.name.view() == "conv1") continue;  // never run: its input is the image
+      if (pass == Pass::bwd_data && node.name.view() == "conv1") continue;  // never run: its input is the image
       seen.push_back(k.name());
-      const std::string kind = cnngen::kernel_kind_names[static_cast<int>(pass)];
-      std::string shape = k.name();
-      shape = shape.substr(0, shape.rfind(pass == Kernel::conv_fwd ? "_fwd" : pass == Kernel::conv_bwd_data ? "_bwd_data" : "_bwd_weights"));
-      register_shape("resnet50_" + kind.substr(5), shape, cnngen::generated::resnet50(), k, n, false);
+      register_shape(std::string("resnet50_") + cnngen::pass_names[int(pass)], shape_of(k), cnngen::generated::resnet50(), k, n, false);
     }
   }
   benchmark::Initialize(&argc, argv);

@@ -14,11 +14,11 @@
 
 namespace bench {
 
-using cnngen::Kernel;
+using cnngen::Pass;
 using cnngen::KernelSpec;
 
 double conv_macs(const KernelSpec& k, int n) {
-  const cnngen::Shape o = k.out();
+  const cnngen::Shape o = k.out;
   return double(n) * o.h * o.w * o.c * k.kernel.h * k.kernel.w * k.in.c;
 }
 
@@ -64,8 +64,13 @@ __attribute__((target("avx512f,fma"))) double measure_peak_flops(double seconds)
     rounds += 100000;
     elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
+  // Summed through memory: GCC 12's _mm512_reduce_add_ps trips its own -Wuninitialized.
+  alignas(64) float lanes[16];
   float sink = 0;
-  for (int i = 0; i < 16; ++i) sink += _mm512_reduce_add_ps(acc[i]);
+  for (int i = 0; i < 16; ++i) {
+    _mm512_store_ps(lanes, acc[i]);
+    for (float v : lanes) sink += v;
+  }
   volatile float keep = sink;
   (void)keep;
   return double(rounds) * 16 * 16 * 2 / elapsed;
@@ -88,22 +93,22 @@ CnngenConv::CnngenConv(const cnngen::KernelTable& table, const KernelSpec& k, in
   fn_ = table.find(k.name());
   if (!fn_) throw std::invalid_argument("no generated kernel " + k.name());
   std::mt19937 rng(1);
-  const cnngen::Shape o = k.out();
+  const cnngen::Shape o = k.out;
   const std::vector<int> w{o.c, k.in.c, k.kernel.w, k.kernel.h};
-  switch (k.kind) {
-    case Kernel::conv_fwd:
+  switch (k.pass) {
+    case Pass::fwd:
       buffers_ = {seeded(image(k.in, n), rng), seeded(w, rng)};
       if (k.use_bias) buffers_.push_back(seeded({o.c}, rng));
       buffers_.push_back(Buffer(image(o, n)));
       break;
-    case Kernel::conv_bwd_data:
+    case Pass::bwd_data:
       buffers_ = {seeded(image(o, n), rng), seeded(w, rng), Buffer(image(k.in, n))};
       break;
-    case Kernel::conv_bwd_weights:
+    case Pass::bwd_weights:
       buffers_ = {seeded(image(k.in, n), rng), seeded(image(o, n), rng), Buffer(w)};
       if (k.use_bias) buffers_.push_back(Buffer(o.c));
       break;
-    case Kernel::conv_bn_infer_fwd:  // in, w_blocked (1-D; random values, so any order), scale, shift, [residual], out
+    case Pass::bn_infer_fwd:  // in, w_blocked (1-D; random values, so any order), scale, shift, [residual], out
       buffers_ = {seeded(image(k.in, n), rng), seeded({o.c * k.in.c * k.kernel.w * k.kernel.h}, rng),
                   seeded({o.c}, rng), seeded({o.c}, rng)};
       if (k.residual) buffers_.push_back(seeded(image(o, n), rng));
@@ -124,13 +129,13 @@ NaiveConv::NaiveConv(const KernelSpec& k, int n) : k_(k), n_(n) {
   std::uniform_real_distribution<float> d(-1, 1);
   in_.resize(size_t(n) * k.in.size());
   w_.resize(size_t(k.kernel.h) * k.kernel.w * k.in.c * k.units);
-  out_.resize(size_t(n) * k.out().size());
+  out_.resize(size_t(n) * k.out.size());
   for (float& v : in_) v = d(rng);
   for (float& v : w_) v = d(rng);
 }
 
 void NaiveConv::run() {
-  const cnngen::Shape s = k_.in, o = k_.out();
+  const cnngen::Shape s = k_.in, o = k_.out;
   for (int b = 0; b < n_; ++b)
     for (int oy = 0; oy < o.h; ++oy)
       for (int ox = 0; ox < o.w; ++ox)
@@ -158,7 +163,7 @@ struct OnednnConv::State {
 OnednnConv::OnednnConv(const KernelSpec& k, int n) : s_(std::make_unique<State>()) {
   using namespace dnnl;
   using tag = memory::format_tag;
-  const cnngen::Shape o = k.out();
+  const cnngen::Shape o = k.out;
   const memory::dims src{n, k.in.c, k.in.h, k.in.w}, wts{o.c, k.in.c, k.kernel.h, k.kernel.w}, bias{o.c},
       dst{n, o.c, o.h, o.w}, strides{k.strides.h, k.strides.w}, pad_l{k.pad_top, k.pad_left},
       pad_r{k.pad_bottom, k.pad_right};
@@ -174,13 +179,13 @@ OnednnConv::OnednnConv(const KernelSpec& k, int n) : s_(std::make_unique<State>(
     for (size_t i = 0; i < md.get_size() / sizeof(float); ++i) p[i] = d(rng);
     return m;
   };
-  switch (k.kind) {
-    case Kernel::conv_fwd:
+  switch (k.pass) {
+    case Pass::fwd:
       s_->primitive = convolution_forward(fwd_pd);
       s_->args = {{DNNL_ARG_SRC, filled(fwd_pd.src_desc())}, {DNNL_ARG_WEIGHTS, filled(fwd_pd.weights_desc())},
                   {DNNL_ARG_BIAS, filled(fwd_pd.bias_desc())}, {DNNL_ARG_DST, filled(fwd_pd.dst_desc())}};
       break;
-    case Kernel::conv_bn_infer_fwd: {
+    case Pass::bn_infer_fwd: {
       // The BatchNorm folded into the weights and bias (as a deployed model has it), the residual as
       // oneDNN fuses one (a sum post-op: the destination holds the residual and is added in place),
       // then the activation.
@@ -198,7 +203,7 @@ OnednnConv::OnednnConv(const KernelSpec& k, int n) : s_(std::make_unique<State>(
                   {DNNL_ARG_BIAS, filled(pd.bias_desc())}, {DNNL_ARG_DST, filled(pd.dst_desc())}};
       break;
     }
-    case Kernel::conv_bwd_data: {
+    case Pass::bwd_data: {
       const convolution_backward_data::primitive_desc pd(
           convolution_backward_data::desc(algorithm::convolution_direct, any(src), any(wts), any(dst), strides, pad_l, pad_r),
           s_->engine, fwd_pd);
@@ -207,7 +212,7 @@ OnednnConv::OnednnConv(const KernelSpec& k, int n) : s_(std::make_unique<State>(
                   {DNNL_ARG_DIFF_SRC, filled(pd.diff_src_desc())}};
       break;
     }
-    case Kernel::conv_bwd_weights: {
+    case Pass::bwd_weights: {
       const convolution_backward_weights::primitive_desc pd(
           convolution_backward_weights::desc(algorithm::convolution_direct, any(src), any(wts), any(bias), any(dst),
                                              strides, pad_l, pad_r),

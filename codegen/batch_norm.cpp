@@ -98,9 +98,9 @@ BuiltKernel backward(const KernelSpec& k, bool scheduled) {
 }  // namespace
 
 BuiltKernel build_batch_norm(const KernelSpec& k, bool scheduled) {
-  switch (k.kind) {
-    case Kernel::bn_train_fwd: return train_forward(k, scheduled);
-    case Kernel::bn_infer_fwd: return infer_forward(k, scheduled);
+  switch (k.pass) {
+    case Pass::train_fwd: return train_forward(k, scheduled);
+    case Pass::infer_fwd: return infer_forward(k, scheduled);
     default: return backward(k, scheduled);
   }
 }

@@ -30,8 +30,8 @@ Func zero_padded(ImageParam in, const Shape& s, const KernelSpec& k) {
 // w_blocked[cv + B (ci + Cin (kx + KW (ky + KH cb)))] = w(cb B + cv, ci, kx, ky). B is the tile's
 // channels where they divide the output channels, else all of them (the Keras order itself).
 int forward_tile_channels(const KernelSpec& k) {
-  const Shape o = k.out();
-  return is_pointwise(k) ? schedules::point_tile(o.c).channels() : schedules::tile_channels(o.c, o.w, o.h);
+  const Shape o = k.out;
+  return conv2d::is_pointwise(k) ? schedules::point_tile(o.c).channels() : schedules::tile_channels(o.c, o.w, o.h);
 }
 
 int weight_block(const KernelSpec& k) {
@@ -45,7 +45,7 @@ Expr blocked_index(const KernelSpec& k, Expr co, Expr ci, Expr kx, Expr ky) {
 }
 
 BuiltKernel block_weights(const KernelSpec& k, bool scheduled) {
-  const Shape s = k.in, o = k.out();
+  const Shape s = k.in, o = k.out;
   ImageParam w = fixed_param("w", {o.c, s.c, k.kernel.w, k.kernel.h});
   const int block = weight_block(k), count = o.c * s.c * k.kernel.w * k.kernel.h;
   Var i("i");
@@ -63,11 +63,11 @@ BuiltKernel block_weights(const KernelSpec& k, bool scheduled) {
 }
 
 BuiltKernel forward(const KernelSpec& k, bool scheduled) {
-  const Shape s = k.in, o = k.out();
-  const bool inference = k.kind == Kernel::conv_bn_infer_fwd;
-  // Pointwise (plan.hpp's flattens_pixels): the output images as (channels, points) matrices, point
+  const Shape s = k.in, o = k.out;
+  const bool inference = k.pass == Pass::bn_infer_fwd;
+  // Pointwise (conv2d.hpp's flattens_pixels): the output images as (channels, points) matrices, point
   // = x + OW (y + OH n); the input too at stride 1, else read through a copy of its grid.
-  const bool flat = scheduled && flattens_pixels(k), flat_in = flat && flattens_input(k);
+  const bool flat = scheduled && conv2d::flattens_pixels(k), flat_in = flat && conv2d::flattens_input(k);
   const std::vector<Var> at = flat ? std::vector<Var>{c, p} : std::vector<Var>{c, x, y, n};
   ImageParam in = flat_in ? matrix_param("in", s.c) : image_param("in", s);
   // At inference the weights come blocked by conv_block_weights, once per change rather than per batch.
@@ -135,7 +135,7 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
 }
 
 BuiltKernel backward_data(const KernelSpec& k, bool scheduled) {
-  const Shape s = k.in, o = k.out();
+  const Shape s = k.in, o = k.out;
   ImageParam d_out = image_param("d_out", o);
   ImageParam w = fixed_param("w", {o.c, s.c, k.kernel.w, k.kernel.h});
 
@@ -194,7 +194,7 @@ BuiltKernel backward_data(const KernelSpec& k, bool scheduled) {
 }
 
 BuiltKernel backward_weights(const KernelSpec& k, bool scheduled) {
-  const Shape s = k.in, o = k.out();
+  const Shape s = k.in, o = k.out;
   ImageParam in = image_param("in", s);
   ImageParam d_out = image_param("d_out", o);
 
@@ -247,12 +247,10 @@ BuiltKernel backward_weights(const KernelSpec& k, bool scheduled) {
 }  // namespace
 
 BuiltKernel build_conv2d(const KernelSpec& k, bool scheduled) {
-  switch (k.kind) {
-    case Kernel::conv_fwd: case Kernel::conv_bn_infer_fwd: return forward(k, scheduled);
-    case Kernel::conv_block_weights: return block_weights(k, scheduled);
-    case Kernel::conv_bwd_data: return backward_data(k, scheduled);
-    default: return backward_weights(k, scheduled);
-  }
+  if (k.pass == Pass::fwd || k.pass == Pass::bn_infer_fwd) return forward(k, scheduled);
+  if (k.pass == Pass::block_weights) return block_weights(k, scheduled);
+  if (k.pass == Pass::bwd_data) return backward_data(k, scheduled);
+  return backward_weights(k, scheduled);
 }
 
 }  // namespace cnngen::codegen

@@ -76,9 +76,9 @@ BuiltKernel backward_weights(const KernelSpec& s, bool scheduled) {
 }  // namespace
 
 BuiltKernel build_dense(const KernelSpec& s, bool scheduled) {
-  switch (s.kind) {
-    case Kernel::dense_fwd: return forward(s, scheduled);
-    case Kernel::dense_bwd_data: return backward_data(s, scheduled);
+  switch (s.pass) {
+    case Pass::fwd: return forward(s, scheduled);
+    case Pass::bwd_data: return backward_data(s, scheduled);
     default: return backward_weights(s, scheduled);
   }
 }

@@ -27,7 +27,7 @@ void constrain_flat_output(Func f) { f.output_buffer().dim(0).set_min(0); }
 BuiltKernel softmax(const KernelSpec& k, bool scheduled) {
   const int C = k.in.c;
   RDom r(0, C, "r");
-  if (k.kind == Kernel::act_fwd) {
+  if (k.pass == Pass::fwd) {
     ImageParam in = matrix_param("in", C);
     SoftmaxFwd st{Func("mx"), Func("e"), Func("total"), Func("out")};
     st.mx(m) = maximum(in(r, m));
@@ -49,8 +49,8 @@ BuiltKernel softmax(const KernelSpec& k, bool scheduled) {
 
 BuiltKernel activation(const KernelSpec& k, bool scheduled) {
   if (k.act == Act::softmax) return softmax(k, scheduled);
-  Func f(k.kind == Kernel::act_fwd ? "out" : "d_in");
-  if (k.kind == Kernel::act_fwd) {
+  Func f(k.pass == Pass::fwd ? "out" : "d_in");
+  if (k.pass == Pass::fwd) {
     ImageParam in = flat_param("in");
     f(i) = activate(k.act, in(i));
     constrain_flat_output(f);
@@ -83,9 +83,9 @@ BuiltKernel build_add(const KernelSpec& k, bool scheduled) {
   return {Pipeline(out), {a, b}};
 }
 
-BuiltKernel build_zeropad(const KernelSpec& k, bool scheduled) {
-  const Shape s = k.in, o = k.out();
-  if (k.kind == Kernel::zeropad_fwd) {
+BuiltKernel build_zero_padding2d(const KernelSpec& k, bool scheduled) {
+  const Shape s = k.in, o = k.out;
+  if (k.pass == Pass::fwd) {
     ImageParam in = image_param("in", s);
     Func padded = BoundaryConditions::constant_exterior(in, 0.0f, {{0, s.c}, {0, s.w}, {0, s.h}});
     Func out("out");

@@ -59,19 +59,18 @@ Expr activate(Act act, Expr v) {
 }
 
 BuiltKernel build_kernel(const KernelSpec& spec, bool scheduled) {
-  switch (spec.kind) {
-    case Kernel::zeropad_fwd: case Kernel::zeropad_bwd: return build_zeropad(spec, scheduled);
-    case Kernel::conv_fwd: case Kernel::conv_bwd_data: case Kernel::conv_bwd_weights: case Kernel::conv_bn_infer_fwd:
-    case Kernel::conv_block_weights:
-      return build_conv2d(spec, scheduled);
-    case Kernel::bn_train_fwd: case Kernel::bn_infer_fwd: case Kernel::bn_bwd: return build_batch_norm(spec, scheduled);
-    case Kernel::act_fwd: case Kernel::act_bwd: return build_activation(spec, scheduled);
-    case Kernel::maxpool_fwd: case Kernel::maxpool_bwd: case Kernel::avgpool_fwd: case Kernel::avgpool_bwd:
-      return build_pooling(spec, scheduled);
-    case Kernel::dense_fwd: case Kernel::dense_bwd_data: case Kernel::dense_bwd_weights: return build_dense(spec, scheduled);
-    case Kernel::add_fwd: return build_add(spec, scheduled);
-  }
-  throw std::logic_error("unknown kernel kind");
+  using Builder = BuiltKernel (*)(const KernelSpec&, bool);
+#define CNNGEN_BUILDER(unit, type) &build_##unit,
+  static constexpr Builder builders[] = {CNNGEN_LAYER_KINDS(CNNGEN_BUILDER)};
+#undef CNNGEN_BUILDER
+  return builders[static_cast<int>(spec.op)](spec, scheduled);
 }
+
+BuiltKernel no_kernels(const KernelSpec& spec, bool) {
+  throw std::logic_error("layer kind " + std::string(unit_names[static_cast<int>(spec.op)]) + " runs no kernel");
+}
+
+BuiltKernel build_input(const KernelSpec& spec, bool scheduled) { return no_kernels(spec, scheduled); }
+BuiltKernel build_flatten(const KernelSpec& spec, bool scheduled) { return no_kernels(spec, scheduled); }
 
 }  // namespace cnngen::codegen

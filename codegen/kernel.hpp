@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include <cnngen/plan.hpp>
+#include <cnngen/kernel_spec.hpp>
 
 namespace cnngen::codegen {
 
@@ -41,14 +41,10 @@ BuiltKernel build_kernel(const KernelSpec& spec, bool scheduled = true);
 // and the epilogue of a layer an activation is fused into.
 Halide::Expr activate(Act act, Halide::Expr v);
 
-// One builder per layer kind (codegen/<kind>.cpp).
-BuiltKernel build_zeropad(const KernelSpec& spec, bool scheduled);
-BuiltKernel build_conv2d(const KernelSpec& spec, bool scheduled);
-BuiltKernel build_batch_norm(const KernelSpec& spec, bool scheduled);
-BuiltKernel build_activation(const KernelSpec& spec, bool scheduled);
-BuiltKernel build_pooling(const KernelSpec& spec, bool scheduled);
-BuiltKernel build_dense(const KernelSpec& spec, bool scheduled);
-BuiltKernel build_add(const KernelSpec& spec, bool scheduled);
+// One builder per layer kind, build_<unit> (codegen/<unit>.cpp), found through kinds.hpp's list.
+#define CNNGEN_DECLARE_BUILDER(unit, type) BuiltKernel build_##unit(const KernelSpec& spec, bool scheduled);
+CNNGEN_LAYER_KINDS(CNNGEN_DECLARE_BUILDER)
+#undef CNNGEN_DECLARE_BUILDER
 
 // A dense NHWC tensor parameter, Halide dims (c, x, y, n), with the per-sample extents fixed at
 // generation time and the batch extent left to run time. Declaring the fixed extents and strides

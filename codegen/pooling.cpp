@@ -14,13 +14,13 @@ namespace {
 Var c("c"), x("x"), y("y"), n("n");
 
 BuiltKernel forward(const KernelSpec& k, bool scheduled) {
-  const Shape s = k.in, o = k.out();
+  const Shape s = k.in, o = k.out;
   ImageParam in = image_param("in", s);
   RDom r(0, k.kernel.w, 0, k.kernel.h, "r");
   Expr v = in(c, x * k.strides.w + r.x, y * k.strides.h + r.y, n);
   PoolFwd st;
   st.out = Func("out");
-  if (k.kind == Kernel::maxpool_fwd) st.out(c, x, y, n) = maximum(v);
+  if (k.op == Op::max_pool2d) st.out(c, x, y, n) = maximum(v);
   else st.out(c, x, y, n) = sum(v) / static_cast<float>(k.kernel.w * k.kernel.h);
   constrain_image_output(st.out, o);
   if (scheduled) schedule(st, k);
@@ -28,8 +28,8 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
 }
 
 BuiltKernel backward(const KernelSpec& k, bool scheduled) {
-  const Shape s = k.in, o = k.out();
-  const bool is_max = k.kind == Kernel::maxpool_bwd;
+  const Shape s = k.in, o = k.out;
+  const bool is_max = k.op == Op::max_pool2d;
   ImageParam in = image_param("in", s);
   ImageParam d_out = image_param("d_out", o);
 
@@ -64,9 +64,12 @@ BuiltKernel backward(const KernelSpec& k, bool scheduled) {
 
 }  // namespace
 
-BuiltKernel build_pooling(const KernelSpec& k, bool scheduled) {
-  if (k.kind == Kernel::maxpool_fwd || k.kind == Kernel::avgpool_fwd) return forward(k, scheduled);
-  return backward(k, scheduled);
+BuiltKernel build_max_pool2d(const KernelSpec& k, bool scheduled) {
+  return k.pass == Pass::fwd ? forward(k, scheduled) : backward(k, scheduled);
+}
+
+BuiltKernel build_avg_pool2d(const KernelSpec& k, bool scheduled) {
+  return k.pass == Pass::fwd ? forward(k, scheduled) : backward(k, scheduled);
 }
 
 }  // namespace cnngen::codegen

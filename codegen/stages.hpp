@@ -4,7 +4,7 @@
 #pragma once
 #include <Halide.h>
 
-#include <cnngen/plan.hpp>
+#include <cnngen/registry.hpp>
 
 namespace cnngen::codegen {
 

@@ -71,7 +71,7 @@ Var small_image_tiled(Func out, Func acc, const RDom& r, const Expr& batch, cons
   return co;
 }
 
-// A pointwise forward over (channels, points) matrices (plan.hpp's flattens_pixels): tiles of
+// A pointwise forward over (channels, points) matrices (conv2d.hpp's flattens_pixels): tiles of
 // channel vectors x consecutive points (schedules/tiles.hpp's point_tile), so that neither an
 // image's rows (15 pixels: 4 x 5 tiles, 20 accumulators) nor the batch (32 images in tiles of 7:
 // 9% recomputed) cut the tile. Tasks are a tile of channels over a chunk of 64 tiles (384 points):
@@ -82,7 +82,7 @@ Var small_image_tiled(Func out, Func acc, const RDom& r, const Expr& batch, cons
 // 1024 0.85x -> 0.90x and fused 0.86-0.87x -> 0.94-0.99x, 15x15x256 -> 64 0.89x -> 0.95x, 4x4x1024
 // -> 256 0.89x -> 0.92x, 2x2x2048 -> 512 0.84x -> 0.89x; every other pointwise forward 0.94-1.03x.
 void schedule_pointwise(Conv2dFwd& s, const KernelSpec& k) {
-  const schedules::PointTile t = schedules::point_tile(k.out().c);
+  const schedules::PointTile t = schedules::point_tile(k.out.c);
   Var c = s.out.args()[0], p = s.out.args()[1];
   Var co("co"), cv("cv"), po("po"), pi("pi"), chunk("chunk"), task("task");
   const Expr points = s.out.output_buffer().dim(1).extent();
@@ -98,7 +98,7 @@ void schedule_pointwise(Conv2dFwd& s, const KernelSpec& k) {
   s.conv.update().split(ac, aco, aci, t.lanes).reorder(aci, aco, ap, s.r.x, s.r.y, s.r.z)
       .vectorize(aci).unroll(aco).unroll(ap);
   if (s.w_blocked.defined())  // (cv, ci, kx, ky, cb): the task's block of channels
-    s.w_blocked.compute_at(s.out, task).vectorize(s.w_blocked.args()[0], lanes_for(k.out().c));
+    s.w_blocked.compute_at(s.out, task).vectorize(s.w_blocked.args()[0], lanes_for(k.out.c));
   // A strided layer's input grid, copied as a matrix first (1 MB on ResNet50's 8x8x512 -> 4x4,
   // 3% of the pass): read in place at every second pixel it measured 0.71x oneDNN on 8x8x512 ->
   // 1024, against 0.88-0.89x batch-tiled and 0.98x copied. Strided layers with more output pixels
@@ -116,7 +116,7 @@ void schedule_pointwise(Conv2dFwd& s, const KernelSpec& k) {
 // the Zen 4 it measured); 4x4 and 2x2 images are tiled across the batch; pointwise layers over
 // the batch's pixels as one dimension.
 void schedule(Conv2dFwd& s, const KernelSpec& k) {
-  const Shape o = k.out();
+  const Shape o = k.out;
   if (s.out.dimensions() == 2) {
     schedule_pointwise(s, k);
     return;
@@ -209,7 +209,7 @@ void schedule(Conv2dBwdData& s, const KernelSpec& k) {
     }
   };
   if (s.grid.defined()) {  // strided 1x1: the forward's tile on the output grid, then a scatter
-    const Shape o = k.out();
+    const Shape o = k.out;
     tiled(s.grid, o.w, o.h);
     s.grid.compute_root();
     Var c = s.d_in.args()[0], y = s.d_in.args()[2], n = s.d_in.args()[3], yn("yn");
@@ -231,7 +231,7 @@ void schedule(Conv2dBwdData& s, const KernelSpec& k) {
 //    of the channel tile (ct x Cin x k x k) stay in L2. Batch-inside re-read the 7 MB d_out of a
 //    15x15x256 layer from L3 once per input tile (41-61 GFLOP/s).
 void schedule(Conv2dBwdWeights& s, const KernelSpec& k) {
-  const Shape o = k.out();
+  const Shape o = k.out;
   const schedules::WeightTile t = schedules::weight_tile(o.c, k.in.c, k.kernel.w);
   Var c = s.d_w.args()[0], ci = s.d_w.args()[1], kx = s.d_w.args()[2], ky = s.d_w.args()[3];
   Var co("co"), cii("cii"), cio("cio"), cin("cin"), kxo("kxo"), kxi("kxi"), t1("t1"), t2("t2");

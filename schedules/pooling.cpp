@@ -9,7 +9,7 @@ namespace cnngen::codegen {
 using namespace Halide;
 using schedules::lanes_for;
 
-void schedule(PoolFwd& s, const KernelSpec& k) { schedule_rows(s.out, k.out().w, k.in.c); }
+void schedule(PoolFwd& s, const KernelSpec& k) { schedule_rows(s.out, k.out.w, k.in.c); }
 
 void schedule(PoolBwd& s, const KernelSpec& k) {
   if (s.argmax.defined()) {

@@ -9,7 +9,7 @@ using cnngen::Act;
 using cnngen::Shape;
 
 Vec zeropad(const KernelSpec& k, const Vec& in, int n) {
-  const Shape s = k.in, o = k.out();
+  const Shape s = k.in, o = k.out;
   Vec out(size_t(n) * o.size(), 0.0f);
   for (int b = 0; b < n; ++b)
     for (int y = 0; y < s.h; ++y)
@@ -19,7 +19,7 @@ Vec zeropad(const KernelSpec& k, const Vec& in, int n) {
 }
 
 Vec zeropad_bwd(const KernelSpec& k, const Vec& d_out, int n) {
-  const Shape s = k.in, o = k.out();
+  const Shape s = k.in, o = k.out;
   Vec d_in(size_t(n) * s.size());
   for (int b = 0; b < n; ++b)
     for (int y = 0; y < s.h; ++y)
@@ -33,7 +33,7 @@ namespace {
 // Calls f(b, oy, ox, ky, kx, iy, ix) for every tap of every output pixel that lands inside the input.
 template <class F>
 void for_each_tap(const KernelSpec& k, int n, F&& f) {
-  const Shape s = k.in, o = k.out();
+  const Shape s = k.in, o = k.out;
   for (int b = 0; b < n; ++b)
     for (int oy = 0; oy < o.h; ++oy)
       for (int ox = 0; ox < o.w; ++ox)
@@ -51,7 +51,7 @@ size_t widx(const KernelSpec& k, int ky, int kx, int ci, int co) {
 }  // namespace
 
 Vec conv2d(const KernelSpec& k, const Vec& in, const Vec& w, const Vec& b, int n) {
-  const Shape s = k.in, o = k.out();
+  const Shape s = k.in, o = k.out;
   std::vector<double> acc(size_t(n) * o.size(), 0.0);
   for_each_tap(k, n, [&](int bb, int oy, int ox, int ky, int kx, int iy, int ix) {
     for (int co = 0; co < o.c; ++co) {
@@ -66,7 +66,7 @@ Vec conv2d(const KernelSpec& k, const Vec& in, const Vec& w, const Vec& b, int n
 }
 
 Vec conv2d_bwd_data(const KernelSpec& k, const Vec& d_out, const Vec& w, int n) {
-  const Shape s = k.in, o = k.out();
+  const Shape s = k.in, o = k.out;
   std::vector<double> acc(size_t(n) * s.size(), 0.0);
   for_each_tap(k, n, [&](int bb, int oy, int ox, int ky, int kx, int iy, int ix) {
     for (int ci = 0; ci < s.c; ++ci)
@@ -77,7 +77,7 @@ Vec conv2d_bwd_data(const KernelSpec& k, const Vec& d_out, const Vec& w, int n) 
 }
 
 void conv2d_bwd_weights(const KernelSpec& k, const Vec& in, const Vec& d_out, int n, Vec& d_w, Vec& d_b) {
-  const Shape s = k.in, o = k.out();
+  const Shape s = k.in, o = k.out;
   std::vector<double> dw(size_t(k.kernel.h) * k.kernel.w * s.c * o.c, 0.0), db(o.c, 0.0);
   for_each_tap(k, n, [&](int bb, int oy, int ox, int ky, int kx, int iy, int ix) {
     for (int ci = 0; ci < s.c; ++ci)
@@ -185,7 +185,7 @@ namespace {
 // Calls f(b, oy, ox, c, iy, ix) for each pixel of each pooling window, row-major within the window.
 template <class F>
 void for_each_window_pixel(const KernelSpec& k, int n, F&& f) {
-  const Shape o = k.out();
+  const Shape o = k.out;
   for (int b = 0; b < n; ++b)
     for (int oy = 0; oy < o.h; ++oy)
       for (int ox = 0; ox < o.w; ++ox)
@@ -197,7 +197,7 @@ void for_each_window_pixel(const KernelSpec& k, int n, F&& f) {
 }  // namespace
 
 Vec maxpool(const KernelSpec& k, const Vec& in, int n) {
-  const Shape s = k.in, o = k.out();
+  const Shape s = k.in, o = k.out;
   Vec out(size_t(n) * o.size(), -std::numeric_limits<float>::infinity());
   for_each_window_pixel(k, n, [&](int b, int oy, int ox, int c, int iy, int ix) {
     float& m = out[at(o, b, oy, ox, c)];
@@ -207,7 +207,7 @@ Vec maxpool(const KernelSpec& k, const Vec& in, int n) {
 }
 
 Vec maxpool_bwd(const KernelSpec& k, const Vec& in, const Vec& d_out, int n) {
-  const Shape s = k.in, o = k.out();
+  const Shape s = k.in, o = k.out;
   Vec d_in(size_t(n) * s.size(), 0.0f);
   const Vec out = maxpool(k, in, n);
   std::vector<char> routed(out.size(), 0);  // the first maximum of each window takes the gradient
@@ -222,7 +222,7 @@ Vec maxpool_bwd(const KernelSpec& k, const Vec& in, const Vec& d_out, int n) {
 }
 
 Vec avgpool(const KernelSpec& k, const Vec& in, int n) {
-  const Shape s = k.in, o = k.out();
+  const Shape s = k.in, o = k.out;
   std::vector<double> acc(size_t(n) * o.size(), 0.0);
   for_each_window_pixel(k, n, [&](int b, int oy, int ox, int c, int iy, int ix) { acc[at(o, b, oy, ox, c)] += in[at(s, b, iy, ix, c)]; });
   Vec out(acc.size());
@@ -231,7 +231,7 @@ Vec avgpool(const KernelSpec& k, const Vec& in, int n) {
 }
 
 Vec avgpool_bwd(const KernelSpec& k, const Vec& d_out, int n) {
-  const Shape s = k.in, o = k.out();
+  const Shape s = k.in, o = k.out;
   std::vector<double> acc(size_t(n) * s.size(), 0.0);
   for_each_window_pixel(k, n, [&](int b, int oy, int ox, int c, int iy, int ix) {
     acc[at(s, b, iy, ix, c)] += double(d_out[at(o, b, oy, ox, c)]) / (k.kernel.h * k.kernel.w);

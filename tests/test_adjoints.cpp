@@ -5,10 +5,9 @@
 // are silently wrong; it is wrapped with constant_exterior here. Pitfall 8: the derivative graph
 // reads inputs past the exact bounds the kernels declare, so the oracle drops those constraints
 // and binds each input inside a margin of zeros (which meets only zero adjoint).
-// Not here, and why (test_kernels checks both against the reference and finite differences,
-// test_network through whole networks): MaxPooling2D, because propagate_adjoints cannot
-// differentiate an inline maximum; BatchNormalization, because its derivative graph over-reads the
-// batch dimension too, and the batch extent is data to it (it divides by N), so no margin works.
+// Each kind's unit test (tests/layers/<unit>.cpp) says whether it has such a check, and why not
+// (MaxPooling2D: propagate_adjoints cannot differentiate an inline maximum; BatchNormalization: its
+// derivative graph over-reads the batch, whose extent is data to it, so no margin works).
 #include <Halide.h>
 #include <gtest/gtest.h>
 
@@ -16,13 +15,12 @@
 #include <zoo.hpp>
 
 #include "harness.hpp"
+#include "layers/dispatch.hpp"
 #include "zoo.hpp"
 
 namespace {
 
-using cnngen::Kernel;
 using cnngen::Node;
-using cnngen::Op;
 using harness::Vec;
 
 const int kBatch = 2;
@@ -42,30 +40,22 @@ struct Case {
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.graph.name << " layer " << c.graph.nodes[c.node].name.view(); }
 
-Kernel forward_kind(const Node& n) {
-  return n.op == Op::conv2d ? Kernel::conv_fwd
-         : n.op == Op::avg_pool2d ? Kernel::avgpool_fwd
-         : n.op == Op::dense ? Kernel::dense_fwd
-                             : Kernel::zeropad_fwd;
-}
+// The spec of node n's forward kernel: its own kind's fwd pass.
+cnngen::KernelSpec forward_spec(const Node& n) { return cnngen::spec_of(n, cnngen::Pass::fwd); }
 
-// One case per distinct kernel: JIT-compiling each derivative takes about a second.
+// One case per distinct kernel of the kinds whose unit has such a check: JIT-compiling each
+// derivative takes about a second.
 std::vector<Case> cases() {
   std::vector<Case> out;
   std::vector<std::string> seen;
   for (cnngen::GraphView g : {cnngen::GraphView(zoo::odd), cnngen::GraphView(zoo::padded), cnngen::GraphView(zoo::residual), cnngen::GraphView(zoo::activations)})
     for (int i = 1; i < static_cast<int>(g.nodes.size()); ++i) {
       const Node& n = g.nodes[i];
-      if (n.op == Op::conv2d || n.op == Op::avg_pool2d ||
-          n.op == Op::dense || n.op == Op::zero_padding2d) {
-        // Halide 14's propagate_adjoints itself segfaults (a memcpy inside libHalide) on a pool whose
-        // output is 1x1, such as ResNet50's final 2x2 average over 2x2; test_kernels checks that one.
-        if (n.op == Op::avg_pool2d && n.out.h * n.out.w == 1) continue;
-        const std::string name = cnngen::kernel_for(n, forward_kind(n)).name();
-        if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;
-        seen.push_back(name);
-        out.push_back({g, i});
-      }
+      if (!unit_tests::adjoint(n, nullptr)) continue;
+      const std::string name = forward_spec(n).name();
+      if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;
+      seen.push_back(name);
+      out.push_back({g, i});
     }
   return out;
 }
@@ -76,7 +66,7 @@ TEST_P(Adjoints, GeneratedBackwardMatchesPropagateAdjoints) {
   const auto [g, index] = GetParam();
   const Node& node = g.nodes[index];
   cnngen::codegen::BuiltKernel fwd =
-      cnngen::codegen::build_kernel(cnngen::kernel_for(node, forward_kind(node)), /*scheduled=*/false);
+      cnngen::codegen::build_kernel(forward_spec(node), /*scheduled=*/false);
 
   // Seeded values for every input of the forward algorithm, in Halide's (innermost-first) dims.
   std::mt19937 rng(99 + index);
@@ -115,41 +105,19 @@ TEST_P(Adjoints, GeneratedBackwardMatchesPropagateAdjoints) {
   Halide::Buffer<float> adjoint = halide_buffer(d_out, out_dims);
   const Halide::Derivative d = Halide::propagate_adjoints(out, Halide::BoundaryConditions::constant_exterior(adjoint, 0.0f), region);
 
-  const auto name = [&](Kernel k) { return cnngen::kernel_for(node, k).name(); };
-  const cnngen::KernelTable& table = cnngen::generated::zoo();
-  harness::Buffer d_out_b = harness::buffer(d_out, out_dims);
-  const auto aot = [&](const std::vector<int>& dims) { return harness::Buffer(dims); };
   const auto dims_of = [&](size_t input) {
     std::vector<int> e;
     for (int k = 0; k < bound[input].dimensions(); ++k) e.push_back(bound[input].dim(k).extent());
     return e;
   };
-  const auto rt = [&](size_t input) { return harness::buffer(values(bound[input]), dims_of(input)); };
-  const auto oracle = [&](size_t input) {
-    return values(d(Halide::Func(*fwd.inputs[input].image)).realize(dims_of(input)));
-  };
-
-  switch (node.op) {
-    case Op::conv2d: case Op::dense: {
-      const bool conv = node.op == Op::conv2d;
-      harness::Buffer in = rt(0), w = rt(1), d_in = aot(dims_of(0)), d_w = aot(dims_of(1)), d_b = aot({node.units});
-      harness::call(table, name(conv ? Kernel::conv_bwd_data : Kernel::dense_bwd_data), {d_out_b.raw_buffer(), w.raw_buffer(), d_in.raw_buffer()});
-      std::vector<void*> args{in.raw_buffer(), d_out_b.raw_buffer(), d_w.raw_buffer()};
-      if (node.use_bias) args.push_back(d_b.raw_buffer());
-      harness::call(table, name(conv ? Kernel::conv_bwd_weights : Kernel::dense_bwd_weights), args);
-      EXPECT_CLOSE(harness::vec(d_in), oracle(0), "d_in");
-      EXPECT_CLOSE(harness::vec(d_w), oracle(1), "d_w");
-      if (node.use_bias) EXPECT_CLOSE(harness::vec(d_b), oracle(2), "d_b");
-      break;
-    }
-    case Op::avg_pool2d: case Op::zero_padding2d: {
-      harness::Buffer d_in = aot(dims_of(0));
-      harness::call(table, name(node.op == Op::avg_pool2d ? Kernel::avgpool_bwd : Kernel::zeropad_bwd), {d_out_b.raw_buffer(), d_in.raw_buffer()});
-      EXPECT_CLOSE(harness::vec(d_in), oracle(0), "d_in");
-      break;
-    }
-    default: break;
-  }
+  unit_tests::AdjointCheck check{
+      node,
+      [&](size_t input) { return harness::buffer(values(bound[input]), dims_of(input)); },
+      [&](size_t input) { return values(d(Halide::Func(*fwd.inputs[input].image)).realize(dims_of(input))); },
+      harness::buffer(d_out, out_dims),
+      [&](cnngen::Op op, cnngen::Pass pass) { return cnngen::kernels_of(g, index).find(op, pass)->name(); },
+      cnngen::generated::zoo()};
+  unit_tests::adjoint(node, &check);  // the kind's unit: which backward kernels, which inputs
 }
 
 INSTANTIATE_TEST_SUITE_P(Zoo, Adjoints, testing::ValuesIn(cases()), [](const testing::TestParamInfo<Case>& i) {

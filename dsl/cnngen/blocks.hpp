@@ -27,10 +27,14 @@ constexpr Name block_name(std::string_view base, int stage, char block, std::str
 template <class G>
 constexpr Tensor conv_bn(G& g, Tensor x, int filters, int kernel, int stride, Padding padding, int stage, char block,
                          std::string_view branch, bool relu) {
-  x = g(layers::Conv2D{.filters = filters, .kernel_size = kernel, .strides = stride, .padding = padding,
-                       .name = block_name("res", stage, block, branch)}, x);
-  x = g(layers::BatchNormalization{.axis = 3, .name = block_name("bn", stage, block, branch)}, x);
-  if (relu) x = g(layers::Activation{Act::relu}, x);
+  // Fields assigned one by one: GCC 12's -Wextra flags designated initializers that leave any out.
+  layers::Conv2D conv;
+  conv.filters = filters, conv.kernel_size = kernel, conv.strides = stride, conv.padding = padding;
+  conv.name = block_name("res", stage, block, branch);
+  layers::BatchNormalization bn;
+  bn.axis = 3, bn.name = block_name("bn", stage, block, branch);
+  x = g(bn, g(conv, x));
+  if (relu) x = g(layers::Activation{Act::relu, {}}, x);
   return x;
 }
 
@@ -44,8 +48,8 @@ constexpr Tensor identity_block(G& g, Tensor x, int f, Filters filters, int stag
   x = detail::conv_bn(g, x, filters.f1, 1, 1, Padding::valid, stage, block, "2a", true);
   x = detail::conv_bn(g, x, filters.f2, f, 1, Padding::same, stage, block, "2b", true);
   x = detail::conv_bn(g, x, filters.f3, 1, 1, Padding::valid, stage, block, "2c", false);
-  x = g(layers::Add{}, x, shortcut);
-  return g(layers::Activation{Act::relu}, x);
+  x = g(layers::Add{{}}, x, shortcut);
+  return g(layers::Activation{Act::relu, {}}, x);
 }
 
 // convolutional_block(X, f, filters, stage, block, s): the stride s sits on the main path's first
@@ -57,8 +61,8 @@ constexpr Tensor convolutional_block(G& g, Tensor x, int f, Filters filters, int
   x = detail::conv_bn(g, x, filters.f2, f, 1, Padding::same, stage, block, "2b", true);
   x = detail::conv_bn(g, x, filters.f3, 1, 1, Padding::valid, stage, block, "2c", false);
   shortcut = detail::conv_bn(g, shortcut, filters.f3, 1, s, Padding::valid, stage, block, "1", false);
-  x = g(layers::Add{}, x, shortcut);
-  return g(layers::Activation{Act::relu}, x);
+  x = g(layers::Add{{}}, x, shortcut);
+  return g(layers::Activation{Act::relu, {}}, x);
 }
 
 }  // namespace cnngen

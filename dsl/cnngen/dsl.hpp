@@ -2,6 +2,5 @@
 #pragma once
 #include "blocks.hpp"
 #include "graph.hpp"
-#include "layers.hpp"
 #include "model.hpp"
 #include "shape.hpp"

@@ -48,6 +48,7 @@ constexpr Graph<Size> compact(const Graph<Cap>& big) {
   Graph<Size> g;
   g.name = big.name;
   for (int i = 0; i < Size; ++i) g.nodes[i] = big.nodes[i];
+  for (int k = 0; k < kLayerKinds; ++k) g.named[k] = big.named[k];
   g.size = Size;
   g.output = big.output;
   return g;
@@ -59,7 +60,7 @@ constexpr Graph<static_cast<int>(sizeof...(Layers))> build_sequential() {
   g.name = Name(ModelName.view());
   Tensor x;
   ((x = apply(g, Layers, x)), ...);
-  g.output = x.node;
+  g.finish(x);
   return g;
 }
 
@@ -67,15 +68,7 @@ template <FixedString ModelName, auto Build, int Cap>
 constexpr Graph<Cap> build_functional() {
   Graph<Cap> g;
   g.name = Name(ModelName.view());
-  const Tensor out = Build(g);
-  g.output = out.node;
-  if (g.error.empty() && g.output < 0) {
-    Message m;
-    m += "model ";
-    m += g.name;
-    m += " returns no layer";
-    g.error = m;
-  }
+  g.finish(Build(g));
   return g;
 }
 
@@ -94,8 +87,8 @@ consteval auto sequential() {
   return g;
 }
 
-// Cap bounds the number of layers while the model is written (ResNet50 has 177).
-template <FixedString ModelName, auto Build, int Cap = 512>
+// Cap bounds the number of layers while the model is written (ResNet50 has 177, ResNet152 517).
+template <FixedString ModelName, auto Build, int Cap = 1024>
 consteval auto functional() {
   constexpr const auto& big = detail::functional_graph<ModelName, Build, Cap>;
   detail::checked<big>();

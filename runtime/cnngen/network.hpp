@@ -1,5 +1,5 @@
 // The executor of a generated model: parameter storage, activations for a batch, and the forward and
-// backward passes, each a walk over the graph that calls the generated kernels in plan.hpp's order.
+// backward passes, each a walk over the graph that has every node's layer step run its kernels.
 #pragma once
 #include <HalideBuffer.h>
 
@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include <cnngen/graph.hpp>
 #include <cnngen/plan.hpp>
 
 #include "kernel_table.hpp"
@@ -44,17 +43,46 @@ struct Parameter {
   int64_t size() const { return static_cast<int64_t>(value.size()); }
 };
 
+// Views of one batch of a node's tensor: an image (c, w, h, n) or a matrix (k, n).
+Buffer batch_view(const Buffer& b, int n);
+Buffer flat_view(const Buffer& b);
+// The Halide dimensions of n samples of shape s: (c, w, h, n) or (c, n).
+std::vector<int> halide_dims(const Shape& s, int n);
+
+class Network;
+
+// One layer kind's run-time step, written once in its unit (runtime/src/layers/<unit>.cpp) and made
+// for each node of that kind by make_<unit>_step (kinds.hpp's list): at construction it asks the
+// network for its kernels (the ones its DSL unit lists) and its parameters; then it runs its node
+// forward and backward through the network's services below.
+class LayerStep {
+ public:
+  virtual ~LayerStep() = default;
+  // Keras's initialisers for the step's parameters; each layer draws from its own stream.
+  virtual void initialize(Network&, uint64_t /*seed*/) {}
+  // Buffers of capacity images besides the node's output.
+  virtual void allocate(Network&, int /*capacity*/) {}
+  // True when the node's output is its input's memory (no kernel writes it).
+  virtual bool aliases_input(const Network&) const { return false; }
+  // in: the first input's batch view; out: the node's.
+  virtual void forward(Network&, Buffer /*in*/, Buffer /*out*/, bool /*training*/) {}
+  // Called when the node's output has a gradient, g (batch view).
+  virtual void backward(Network&, Buffer /*g*/) {}
+  // The parameters may have changed (what a step derives from them is stale).
+  virtual void weights_changed() {}
+};
+
 class Network {
  public:
   // Throws if the table lacks a kernel the graph needs (a library generated for another model).
   Network(GraphView graph, const KernelTable& kernels);
 
   const GraphView& graph() const { return graph_; }
-  // Writable parameters. What inference derives from the weights (their blocked copies, see
-  // conv_bn_inference) is rebuilt after every call of this accessor: write parameters through the
-  // reference it returns before the next forward, not through one kept from an earlier call.
+  // Writable parameters. What inference derives from the weights (a convolution's blocked copy)
+  // is rebuilt after every call of this accessor: write parameters through the reference it
+  // returns before the next forward, not through one kept from an earlier call.
   std::vector<Parameter>& parameters() {
-    for (Slot& s : slots_) s.w_blocked_current = false;
+    for (Slot& s : slots_) s.step->weights_changed();
     return params_;
   }
   const std::vector<Parameter>& parameters() const { return params_; }
@@ -65,7 +93,7 @@ class Network {
   void initialize(uint64_t seed);
 
   // x: n samples, NHWC, per-sample shape graph().input_shape(). Returns the logits: the output of the
-  // last layer before the activation the loss absorbs (see plan.hpp's is_fused_head), (classes, n).
+  // last layer before the activation the loss absorbs (see fusion.hpp's is_fused_head), (classes, n).
   // training: BatchNorm uses batch statistics and updates its moving statistics.
   const Buffer& forward(const float* x, int n, bool training);
 
@@ -89,35 +117,33 @@ class Network {
   // average, which lags behind weights that are still moving (see Model::estimate_batch_norm).
   void begin_batch_norm_estimate() { bn_estimate_batches_ = 0, bn_estimating_ = true; }
   void end_batch_norm_estimate() { bn_estimating_ = false; }
+  // While estimating, how many training batches the estimate has seen (this one included); else 0.
+  int batch_norm_estimate_batches() const { return bn_estimating_ ? bn_estimate_batches_ : 0; }
 
   // The activation applied to the logits to get probabilities (sigmoid, softmax or linear).
   Act head_activation() const { return head_act_; }
   int classes() const { return graph_.output_shape().c; }
 
- private:
+  // ---- What the layer steps use (runtime/src/layers/) ----
   struct KernelRef {  // a generated kernel and its index in the profile
     KernelFn fn = nullptr;
     int id = -1;
     explicit operator bool() const { return fn != nullptr; }
   };
-  struct Slot {  // what one node holds for the current batch
-    Buffer out, pre, grad, d_pre, mean, var;  // grad: borrowed from the pool during backward
-    Buffer scale, shift;  // a convolution's fused inference epilogue (plan.hpp's inference_fusion)
-    FloatArray w_blocked;  // its weights as conv_block_weights lays them out, while w_blocked_current
-    bool w_blocked_current = false;
-    KernelRef fwd, fwd_infer, block_weights, bwd_data, bwd_weights, act_fwd, act_bwd;
-    InferenceFusion fusion;
-    bool fused_at_inference = false;  // a BatchNorm or Add whose convolution applies it at inference
-    int w = -1, b = -1, gamma = -1, beta = -1, moving_mean = -1, moving_var = -1;
-    bool grad_written = false;
-    bool needs_grad = false;  // some node at or before this one has trainable parameters
-  };
-
-  KernelRef need(int node, Kernel kind);
-  void allocate(int n);
-  void run(KernelRef k, const char* what, const Node& node, std::vector<void*> args);
-  // Convolution i at inference with its BatchNorm (and Add) applied: inference_fusion's kernel.
-  void conv_bn_inference(int i, Buffer in, int n);
+  // Node i's kernel of that kind and pass, as its DSL unit lists it.
+  KernelRef kernel(int node, Op op, Pass pass);
+  bool has_kernel(int node, Op op, Pass pass) const { return kernels_of(graph_, node).find(op, pass) != nullptr; }
+  // A parameter of node i named "<layer>/<what>" in Keras's shape; its index in parameters().
+  int add_parameter(int node, const char* what, std::vector<int> shape, bool trainable);
+  Buffer param_buffer(int index, bool grad);
+  void run(KernelRef k, const char* what, int node, std::vector<void*> args);
+  int batch() const { return batch_; }
+  // Node i's output for the current batch, and the same buffer at full capacity (to alias).
+  Buffer output(int node) const { return batch_view(slots_[node].out, batch_); }
+  const Buffer& output_storage(int node) const { return slots_[node].out; }
+  // Whether a gradient must flow to node i: it or a node before it has trainable parameters, or
+  // the caller asked for the input's gradient.
+  bool needs_gradient(int node) const { return slots_[node].needs_grad || input_gradient_wanted_; }
   // Has `write` produce a contribution to node i's gradient: straight into it if it is the first this
   // pass, else into a scratch buffer and added (a node read by several layers, as a shortcut is).
   template <class Write>
@@ -125,18 +151,30 @@ class Network {
   // Node i's gradient gets node `from`'s, whose backward is the identity (Add, Flatten, linear):
   // the buffer itself when it is i's first contribution (`from` is done with it), else added.
   void pass_on(int i, int from);
+  // Scratch memory of a node's shape at capacity, from the gradient pool.
+  Buffer borrow(const Shape& s);
+  void give_back(Buffer& b);
+
+ private:
+  struct Slot {  // what one node holds for the current batch
+    Buffer out, grad;  // grad: borrowed from the pool during backward
+    std::unique_ptr<LayerStep> step;
+    bool fused_at_inference = false;  // a BatchNorm or Add whose convolution applies it at inference
+    bool has_params = false;
+    bool grad_written = false;
+    bool needs_grad = false;  // some node at or before this one has trainable parameters
+  };
+
+  void allocate(int n);
 
   // Gradient memory. A node's gradient lives from its first contribution until its own backward has
   // run; then its buffer returns to the pool, to be reused for a layer nearer the input. Live at once
   // are a few layers' gradients rather than every layer's.
-  Buffer borrow(const Shape& s);
-  void give_back(Buffer& b);
   struct PoolBlock {
     FloatArray data;
     bool used = false;
   };
   std::vector<std::unique_ptr<PoolBlock>> pool_;
-  Buffer param_buffer(int index, bool grad);
 
   GraphView graph_;
   const KernelTable& kernels_;
@@ -148,13 +186,30 @@ class Network {
   Buffer logits_;
   bool profiling_ = false;
   bool last_forward_training_ = false;  // backward needs the intermediate tensors of a training forward
+  bool input_gradient_wanted_ = false;
   bool bn_estimating_ = false;
   int bn_estimate_batches_ = 0;
   std::vector<KernelTime> times_;  // indexed by KernelRef::id
 };
 
-// Views of one batch of a node's tensor: an image (c, w, h, n) or a matrix (k, n).
-Buffer batch_view(const Buffer& b, int n);
-Buffer flat_view(const Buffer& b);
+// dst += src, elementwise.
+void add_into(const Buffer& dst, const Buffer& src);
+
+template <class Write>
+void Network::emit(int i, Write&& write) {
+  Slot& t = slots_[i];
+  const Shape& shape = graph_.nodes[i].out;
+  if (!t.grad_written) {
+    t.grad = borrow(shape);
+    Buffer dst = batch_view(t.grad, batch_);
+    write(dst);
+    t.grad_written = true;
+    return;
+  }
+  Buffer scratch = borrow(shape), tmp = batch_view(scratch, batch_);
+  write(tmp);
+  add_into(batch_view(t.grad, batch_), tmp);
+  give_back(scratch);
+}
 
 }  // namespace cnngen

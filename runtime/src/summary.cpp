@@ -25,7 +25,7 @@ std::string shape_text(const Shape& s) {
 
 bool is_chain(const GraphView& g) {
   for (size_t i = 1; i < g.nodes.size(); ++i)
-    if (g.nodes[i].in1 >= 0 || g.nodes[i].in0 != static_cast<int>(i) - 1) return false;
+    if (g.nodes[i].arity != 1 || g.nodes[i].input() != static_cast<int>(i) - 1) return false;
   return true;
 }
 
@@ -50,8 +50,8 @@ std::vector<int> keras_order(const GraphView& g) {
   depth[g.output] = 0;
   for (int i = g.output; i >= 0; --i) {
     if (depth[i] < 0) continue;
-    for (int in : {g.nodes[i].in0, g.nodes[i].in1})
-      if (in >= 0) depth[in] = std::max(depth[in], depth[i] + 1);
+    for (int in : g.nodes[i].input_nodes())
+      depth[in] = std::max(depth[in], depth[i] + 1);
   }
   int next = 0;
   std::vector<int> stack{g.output};
@@ -60,8 +60,9 @@ std::vector<int> keras_order(const GraphView& g) {
     stack.pop_back();
     if (discovered[i] >= 0) continue;
     discovered[i] = next++;
-    for (int in : {g.nodes[i].in1, g.nodes[i].in0})  // pushed in reverse: in0 is walked first
-      if (in >= 0 && discovered[in] < 0) stack.push_back(in);
+    const std::span<const int> inputs = g.nodes[i].input_nodes();
+    for (auto in = inputs.rbegin(); in != inputs.rend(); ++in)  // pushed in reverse: the first is walked first
+      if (discovered[*in] < 0) stack.push_back(*in);
   }
   std::vector<int> order;
   for (int i = 0; i < count; ++i)
@@ -89,17 +90,16 @@ std::string summary(const GraphView& g) {
   for (size_t k = 0; k < order.size(); ++k) {
     const Node& n = g.nodes[order[k]];
     std::vector<std::string> fields{std::string(n.name.view()) + " (" + std::string(keras_type(n.op)) + ")",
-                                    shape_text(n.out), std::to_string(n.params())};
+                                    shape_text(n.out), std::to_string(params(n))};
     std::vector<std::string> inputs;
-    for (int in : {n.in0, n.in1})
-      if (in >= 0) inputs.push_back(std::string(g.nodes[in].name.view()) + "[0][0]");
+    for (int in : n.input_nodes()) inputs.push_back(std::string(g.nodes[in].name.view()) + "[0][0]");
     if (!chain) fields.push_back(inputs.empty() ? "" : inputs[0]);
     s += row(fields, positions);
     for (size_t j = 1; !chain && j < inputs.size(); ++j) s += row({"", "", "", inputs[j]}, positions);
     s += std::string(length, k + 1 == order.size() ? '=' : '_') + "\n";
   }
   long long total = 0, trainable = 0;
-  for (const Node& n : g.nodes) total += n.params(), trainable += n.trainable_params();
+  for (const Node& n : g.nodes) total += params(n), trainable += trainable_params(n);
   s += "Total params: " + thousands(total) + "\n";
   s += "Trainable params: " + thousands(trainable) + "\n";
   s += "Non-trainable params: " + thousands(total - trainable) + "\n";

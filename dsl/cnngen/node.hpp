@@ -1,0 +1,64 @@
+// A node of a model's graph: one layer with its inputs and shapes. Every kind shares this one
+// struct, so that a model is a flat constexpr array; a kind's unit says which fields it uses.
+#pragma once
+#include <span>
+#include <string_view>
+
+#include "kinds.hpp"
+#include "layers.hpp"
+#include "shape.hpp"
+
+namespace cnngen {
+
+// The inputs a node can take (Concatenate's branches, Add's terms).
+inline constexpr int kMaxInputs = 16;
+
+struct Node {
+  Op op = Op::input;
+  Name name;
+  int inputs[kMaxInputs] = {};  // indices of the input nodes, the first `arity` of them
+  int arity = 0;
+  Shape in, out;                // in: the shape of the first input
+  int units = 0;                // Conv2D filters, Dense units
+  Size2 kernel, strides;        // Conv2D kernel, pooling window
+  int pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;  // ZeroPadding2D, and 'same'
+  bool use_bias = false;
+  Act act = Act::linear;        // Activation, and Dense's activation
+  float momentum = 0, epsilon = 0;
+  bool reaches_output = true;   // false for a branch the model's output does not read
+
+  constexpr int input(int k = 0) const { return k < arity ? inputs[k] : -1; }
+  constexpr std::span<const int> input_nodes() const { return {inputs, static_cast<std::size_t>(arity)}; }
+  constexpr bool reads(int node) const {
+    for (int k = 0; k < arity; ++k)
+      if (inputs[k] == node) return true;
+    return false;
+  }
+};
+
+// A layer kind's graph-level rules, specialised by its unit (dsl/cnngen/layers/<unit>.hpp) for its
+// DSL type L: op, keras_type, keras_prefix, min_inputs, max_inputs, infer(node, input shapes, layer)
+// (the shape rule: sets node.out and the kind's fields, or returns what is wrong), params,
+// non_trainable_params, and kernels(graph, node) (the kernels the node runs, see kernel_spec.hpp).
+template <class L>
+struct LayerKind;
+
+// A handle on a node's output while a model is being written; node < 0 after a mistake.
+struct Tensor {
+  int node = -1;
+};
+
+// What the run time and the code generator see of any model: the nodes, without the capacity.
+struct GraphView {
+  std::string_view name;
+  std::span<const Node> nodes;
+  int output = -1;
+
+  template <class G>
+  constexpr GraphView(const G& g) : name(g.name.view()), nodes(g.view()), output(g.output) {}
+  constexpr GraphView(std::string_view n, std::span<const Node> ns, int out) : name(n), nodes(ns), output(out) {}
+  constexpr Shape input_shape() const { return nodes[0].out; }
+  constexpr Shape output_shape() const { return nodes[output].out; }
+};
+
+}  // namespace cnngen
