@@ -39,6 +39,14 @@ ImageParam matrix_param(const std::string& name, int k) {
 
 void constrain_matrix_output(Func f, int k) { fix_dims(f.output_buffer(), {k, 0}, true); }
 
+ImageParam flat_param(const std::string& name) {
+  ImageParam p(Float(32), 1, name);
+  p.dim(0).set_min(0);
+  return p;
+}
+
+void constrain_flat_output(Func f) { f.output_buffer().dim(0).set_min(0); }
+
 ImageParam fixed_param(const std::string& name, const std::vector<int>& extents) {
   ImageParam p(Float(32), static_cast<int>(extents.size()), name);
   fix_dims(p, extents, false);
@@ -65,12 +73,5 @@ BuiltKernel build_kernel(const KernelSpec& spec, bool scheduled) {
 #undef CNNGEN_BUILDER
   return builders[static_cast<int>(spec.op)](spec, scheduled);
 }
-
-BuiltKernel no_kernels(const KernelSpec& spec, bool) {
-  throw std::logic_error("layer kind " + std::string(unit_names[static_cast<int>(spec.op)]) + " runs no kernel");
-}
-
-BuiltKernel build_input(const KernelSpec& spec, bool scheduled) { return no_kernels(spec, scheduled); }
-BuiltKernel build_flatten(const KernelSpec& spec, bool scheduled) { return no_kernels(spec, scheduled); }
 
 }  // namespace cnngen::codegen

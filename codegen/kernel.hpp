@@ -55,6 +55,9 @@ void constrain_image_output(Halide::Func f, const Shape& s);
 // A (k, n) matrix for Dense layers, a fixed k and a run-time n.
 Halide::ImageParam matrix_param(const std::string& name, int k);
 void constrain_matrix_output(Halide::Func f, int k);
+// A 1-D tensor of any length from 0 (activations, Add: the same kernel for every shape).
+Halide::ImageParam flat_param(const std::string& name);
+void constrain_flat_output(Halide::Func f);
 // A parameter with every extent fixed (weights, per-channel vectors).
 Halide::ImageParam fixed_param(const std::string& name, const std::vector<int>& extents);
 void constrain_fixed_output(Halide::Func f, const std::vector<int>& extents);

@@ -14,9 +14,10 @@ void schedule(DenseFwd& s, const KernelSpec& k) {
   s.out.parallel(n);
   s.acc.compute_at(s.out, n);
   if (k.units >= 8) {  // vector over units, the reduction over inputs outside it
+    // Guarded: a vector past the last unit (10 units in vectors of 8) would read past the weights.
     Var u = s.acc.args()[0];
-    s.acc.vectorize(u, lanes_for(k.units));
-    s.acc.update().reorder(u, s.r.x).vectorize(u, lanes_for(k.units));
+    s.acc.vectorize(u, lanes_for(k.units), TailStrategy::GuardWithIf);
+    s.acc.update().reorder(u, s.r.x).vectorize(u, lanes_for(k.units), TailStrategy::GuardWithIf);
   }
 }
 

@@ -30,9 +30,7 @@ struct Case {
 
 std::vector<Case> all_cases() {
   std::vector<Case> cases;
-  for (cnngen::GraphView g : {cnngen::GraphView(zoo::odd), cnngen::GraphView(zoo::padded), cnngen::GraphView(zoo::activations),
-                              cnngen::GraphView(zoo::residual), cnngen::GraphView(zoo::blocks), cnngen::GraphView(zoo::stage2),
-                              cnngen::GraphView(zoo::stage45), cnngen::GraphView(happy_model::model)})
+  for (cnngen::GraphView g : zoo::all)
     for (int i = 1; i < static_cast<int>(g.nodes.size()); ++i) {
       const Node& node = g.nodes[i];
       if (node.op == Op::flatten) continue;

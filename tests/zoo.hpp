@@ -91,6 +91,17 @@ inline constexpr auto blocks = cnngen::functional<"ZooBlocks", [](auto& g) {
   return g(Dense{.units = 3, .activation = softmax, .name = "fc3"}, x);
 }>();
 
+// Dense layers of the sizes classification heads have (LeNet-5's 120 -> 84 -> 10), none a multiple
+// of a vector, and a softmax that is not the network's head.
+inline constexpr auto heads = cnngen::sequential<"ZooHeads",
+    Input{3, 3, 5},
+    Flatten{},                                                          // (45)
+    Dense{.units = 120, .activation = "tanh"},
+    Dense{.units = 84, .activation = softmax},
+    Dense{.units = 10, .activation = relu},
+    Dense{.units = 17},
+    Dense{.units = 10, .activation = softmax}>();
+
 // ResNet50 stage-2 shapes: 3x3 'same' 64 -> 64 and the 1x1 expansions on 15x15; then a strided 1x1
 // to 256 channels, whose weight gradient reads its input blocked (schedules/tiles.hpp's
 // blocks_weight_gradient_input), 64 channels in tiles of 14.
@@ -118,5 +129,9 @@ inline constexpr auto stage45 = cnngen::sequential<"ZooStage45",
     Activation{relu},
     Flatten{},
     Dense{.units = 6, .activation = softmax}>();
+
+// Every zoo model, and HappyModel: what the kernel tests walk. Their kernels are library `zoo`.
+inline constexpr cnngen::GraphView all[] = {odd, padded, activations, heads, residual, blocks, stage2, stage45,
+                                            happy_model::model};
 
 }  // namespace zoo

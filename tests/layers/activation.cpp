@@ -1,6 +1,6 @@
 // Activation's kernels (forward and backward of relu, sigmoid, tanh, softmax) against the naive
 // reference and finite differences; none run for linear or for the head the loss applies.
-#include "unit_test.hpp"
+#include "unit_checks.hpp"
 
 namespace unit_tests {
 

@@ -1,6 +1,6 @@
 // Add's kernel (with a fused activation) against the sum; its backward is the run time's identity,
 // which the whole-network tests check.
-#include "unit_test.hpp"
+#include "unit_checks.hpp"
 
 namespace unit_tests {
 

@@ -2,7 +2,7 @@
 // each with the activation fused into it, against the naive reference and finite differences.
 // No propagate_adjoints check: its derivative graph over-reads the batch dimension, and the batch
 // extent is data to it (it divides by N), so no margin of zeros works.
-#include "unit_test.hpp"
+#include "unit_checks.hpp"
 
 namespace unit_tests {
 

@@ -1,7 +1,7 @@
 // Conv2D's kernels: the three passes against the naive reference and finite differences, the
 // inference kernel with its fused BatchNorm (and Add, activation), and the backward against
 // propagate_adjoints.
-#include "unit_test.hpp"
+#include "unit_checks.hpp"
 
 namespace unit_tests {
 

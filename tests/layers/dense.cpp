@@ -1,6 +1,6 @@
 // Dense's kernels (forward, backward data and weights, then its activation's) against the naive
 // reference, finite differences and propagate_adjoints.
-#include "unit_test.hpp"
+#include "unit_checks.hpp"
 
 namespace unit_tests {
 

@@ -1,6 +1,6 @@
 // A node's test unit, found through kinds.hpp's list.
 #pragma once
-#include "unit_test.hpp"
+#include "unit_checks.hpp"
 
 namespace unit_tests {
 

@@ -1,6 +1,6 @@
 // Input and Flatten run no kernels: nothing to check on their own; in the whole-network reference,
 // Flatten's output is its input (NHWC order) and the Input's is the batch.
-#include "unit_test.hpp"
+#include "unit_checks.hpp"
 
 namespace unit_tests {
 

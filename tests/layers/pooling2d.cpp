@@ -1,7 +1,7 @@
 // MaxPooling2D's and AveragePooling2D's kernels against the naive reference and finite differences;
 // the average pool's backward also against propagate_adjoints (which cannot differentiate an
 // inline maximum).
-#include "unit_test.hpp"
+#include "unit_checks.hpp"
 
 namespace unit_tests {
 

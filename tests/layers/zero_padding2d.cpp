@@ -1,5 +1,5 @@
 // ZeroPadding2D's kernels against the naive reference, finite differences and propagate_adjoints.
-#include "unit_test.hpp"
+#include "unit_checks.hpp"
 
 namespace unit_tests {
 

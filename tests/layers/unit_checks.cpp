@@ -1,4 +1,4 @@
-#include "unit_test.hpp"
+#include "unit_checks.hpp"
 
 #include <zoo.hpp>
 
