@@ -85,8 +85,16 @@ TEST_P(WholeNetwork, InferenceFollowsChangedWeights) {
   EXPECT_THROW(net.backward(d_logits), std::logic_error);
 }
 
+// The same random draws (Dropout's masks) in every forward of a finite difference.
+void fixed_seeds(Network& net, int n) {
+  std::vector<uint32_t> seeds(n);
+  for (int i = 0; i < n; ++i) seeds[i] = 100 + i;
+  net.set_sample_seeds(seeds);
+}
+
 // The loss of a batch in training mode, from the generated forward pass.
 double loss_at(Network& net, const Vec& x, int n, const std::vector<int>& y) {
+  fixed_seeds(net, n);
   return cnngen::loss_and_gradient(loss_of(net), net.forward(x.data(), n, true), y, nullptr).loss;
 }
 
@@ -98,6 +106,7 @@ TEST_P(WholeNetwork, BackwardMatchesFiniteDifferencesOfTheLoss) {
   Vec x = random_vec(size_t(n) * net.graph().input_shape().size(), rng);
   const std::vector<int> y = labels(net, n);
 
+  fixed_seeds(net, n);
   const cnngen::Buffer& logits = net.forward(x.data(), n, true);
   cnngen::Buffer d_logits(logits.dim(0).extent(), n);
   cnngen::loss_and_gradient(loss_of(net), logits, y, &d_logits);

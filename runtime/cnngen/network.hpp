@@ -120,6 +120,14 @@ class Network {
   // While estimating, how many training batches the estimate has seen (this one included); else 0.
   int batch_norm_estimate_batches() const { return bn_estimating_ ? bn_estimate_batches_ : 0; }
 
+  // Seeds of the next training forward's random draws (Dropout's masks), one per sample: the
+  // trainer derives them from (seed, epoch, sample), so that a resumed run draws alike. Unset,
+  // each training forward takes seeds from a counter of forwards.
+  void set_sample_seeds(std::vector<uint32_t> seeds) { next_seeds_ = std::move(seeds); }
+  // The seeds of the last training forward's batch, and those the next one of n samples will take.
+  const std::vector<uint32_t>& sample_seeds() const { return seeds_; }
+  std::vector<uint32_t> upcoming_sample_seeds(int n) const;
+
   // The activation applied to the logits to get probabilities (sigmoid, softmax or linear).
   Act head_activation() const { return head_act_; }
   int classes() const { return graph_.output_shape().c; }
@@ -190,6 +198,8 @@ class Network {
   bool bn_estimating_ = false;
   int bn_estimate_batches_ = 0;
   std::vector<KernelTime> times_;  // indexed by KernelRef::id
+  std::vector<uint32_t> seeds_, next_seeds_;
+  uint32_t forwards_ = 0;
 };
 
 // dst += src, elementwise.

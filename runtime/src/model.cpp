@@ -65,14 +65,30 @@ void augmented_copy(const Dataset& d, int src, const FitOptions& o, int epoch, f
     }
 }
 
+// The seed of a sample's random draws in a training forward (Dropout's mask), from (seed, epoch,
+// sample) only, as the augmentation's: a resumed run, or the sample on another process, draws alike.
+uint32_t sample_seed(uint64_t seed, int epoch, int sample) {
+  uint64_t x = (seed * 1000003ull + static_cast<uint64_t>(epoch)) * 2654435761ull + static_cast<uint64_t>(sample);
+  x = (x ^ (x >> 31)) * 0xbf58476d1ce4e5b9ull;  // a finaliser, so that near keys give far seeds
+  return static_cast<uint32_t>((x ^ (x >> 27)) >> 32);
+}
+
+// What estimate_batch_norm's forwards draw: not an epoch of training's.
+constexpr int kEstimateEpoch = -1;
+
 }  // namespace
 
 void Model::estimate_batch_norm(const Dataset& data, int batch_size) {
   check_data(data, "batch-norm estimation");
   net_.begin_batch_norm_estimate();
   try {
-    for (int first = 0; first < data.n; first += batch_size)
-      net_.forward(data.sample(first), std::min(batch_size, data.n - first), true);
+    for (int first = 0; first < data.n; first += batch_size) {
+      const int n = std::min(batch_size, data.n - first);
+      std::vector<uint32_t> seeds(n);
+      for (int i = 0; i < n; ++i) seeds[i] = sample_seed(0, kEstimateEpoch, first + i);
+      net_.set_sample_seeds(std::move(seeds));
+      net_.forward(data.sample(first), n, true);
+    }
   } catch (...) {
     net_.end_batch_norm_estimate();
     throw;
@@ -104,10 +120,13 @@ History Model::fit(const Dataset& train, const FitOptions& o) {
       const int n = std::min(o.batch_size, train.n - first);
       batch_x_.resize(static_cast<size_t>(n) * sample);
       batch_y.resize(n);
+      std::vector<uint32_t> seeds(n);
       for (int i = 0; i < n; ++i) {
         augmented_copy(train, order[first + i], o, epoch, batch_x_.data() + i * sample);
         batch_y[i] = train.y[order[first + i]];
+        seeds[i] = sample_seed(o.seed, epoch, order[first + i]);
       }
+      net_.set_sample_seeds(std::move(seeds));
       if (o.cosine_decay)
         optimizer_->learning_rate =
             base_learning_rate_ * 0.5 * (1 + std::cos(std::numbers::pi * double(optimizer_->iterations) / double(total_steps)));

@@ -192,6 +192,11 @@ const Buffer& Network::forward(const float* x, int n, bool training) {
   last_forward_training_ = training;
   std::memcpy(slots_[0].out.data(), x, sizeof(float) * static_cast<size_t>(graph_.input_shape().size()) * n);
   if (training && bn_estimating_) ++bn_estimate_batches_;
+  if (training) {
+    seeds_ = upcoming_sample_seeds(n);
+    next_seeds_.clear();
+    ++forwards_;
+  }
   for (int i = 1; i < static_cast<int>(slots_.size()); ++i) {
     Slot& s = slots_[i];
     if (!training && s.fused_at_inference) continue;  // its convolution wrote its output
@@ -200,6 +205,16 @@ const Buffer& Network::forward(const float* x, int n, bool training) {
   }
   logits_ = batch_view(slots_[head_logits_node_].out, n);
   return logits_;
+}
+
+std::vector<uint32_t> Network::upcoming_sample_seeds(int n) const {
+  if (next_seeds_.size() == static_cast<size_t>(n)) return next_seeds_;
+  if (!next_seeds_.empty())
+    throw std::invalid_argument("forward: " + std::to_string(next_seeds_.size()) + " sample seeds for a batch of " +
+                                std::to_string(n));
+  std::vector<uint32_t> seeds(n);
+  for (int i = 0; i < n; ++i) seeds[i] = forwards_ * 1000003u + static_cast<uint32_t>(i);
+  return seeds;
 }
 
 Buffer Network::borrow(const Shape& s) {
