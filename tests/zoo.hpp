@@ -102,6 +102,16 @@ inline constexpr auto heads = cnngen::sequential<"ZooHeads",
     Dense{.units = 17},
     Dense{.units = 10, .activation = softmax}>();
 
+// The whole image pooled two ways and added (flat tensors).
+inline constexpr auto global = cnngen::functional<"ZooGlobal", [](auto& g) {
+  auto x = g.input(Input{7, 5, 6});
+  x = g(Conv2D{.filters = 12, .kernel_size = 3, .padding = same}, x);  // (7, 5, 12)
+  auto average = g(GlobalAveragePooling2D{}, x);                       // (12)
+  auto maximum = g(GlobalMaxPooling2D{}, x);
+  x = g(Add{}, average, maximum);
+  return g(Dense{.units = 4, .activation = softmax}, x);
+}>();
+
 // ResNet50 stage-2 shapes: 3x3 'same' 64 -> 64 and the 1x1 expansions on 15x15; then a strided 1x1
 // to 256 channels, whose weight gradient reads its input blocked (schedules/tiles.hpp's
 // blocks_weight_gradient_input), 64 channels in tiles of 14.
@@ -131,7 +141,7 @@ inline constexpr auto stage45 = cnngen::sequential<"ZooStage45",
     Dense{.units = 6, .activation = softmax}>();
 
 // Every zoo model, and HappyModel: what the kernel tests walk. Their kernels are library `zoo`.
-inline constexpr cnngen::GraphView all[] = {odd, padded, activations, heads, residual, blocks, stage2, stage45,
+inline constexpr cnngen::GraphView all[] = {odd, padded, activations, heads, global, residual, blocks, stage2, stage45,
                                             happy_model::model};
 
 }  // namespace zoo

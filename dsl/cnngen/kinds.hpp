@@ -14,7 +14,9 @@
   X(avg_pool2d, AveragePooling2D)       \
   X(flatten, Flatten)                   \
   X(dense, Dense)                       \
-  X(add, Add)
+  X(add, Add)                           \
+  X(global_avg_pool2d, GlobalAveragePooling2D) \
+  X(global_max_pool2d, GlobalMaxPooling2D)
 
 namespace cnngen {
 

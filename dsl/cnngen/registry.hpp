@@ -8,6 +8,7 @@
 #include "layers/conv2d.hpp"
 #include "layers/dense.hpp"
 #include "layers/flatten.hpp"
+#include "layers/global_pooling2d.hpp"
 #include "layers/input.hpp"
 #include "layers/pooling2d.hpp"
 #include "layers/zero_padding2d.hpp"
