@@ -102,13 +102,15 @@ inline constexpr auto heads = cnngen::sequential<"ZooHeads",
     Dense{.units = 17},
     Dense{.units = 10, .activation = softmax}>();
 
-// The whole image pooled two ways and added (flat tensors).
+// The whole image pooled two ways and added (flat tensors); Dropout on an image and on a vector.
 inline constexpr auto global = cnngen::functional<"ZooGlobal", [](auto& g) {
   auto x = g.input(Input{7, 5, 6});
   x = g(Conv2D{.filters = 12, .kernel_size = 3, .padding = same}, x);  // (7, 5, 12)
+  x = g(Dropout{.rate = 0.3f}, x);
   auto average = g(GlobalAveragePooling2D{}, x);                       // (12)
   auto maximum = g(GlobalMaxPooling2D{}, x);
   x = g(Add{}, average, maximum);
+  x = g(Dropout{.rate = 0.5f}, x);
   return g(Dense{.units = 4, .activation = softmax}, x);
 }>();
 

@@ -16,7 +16,8 @@
   X(dense, Dense)                       \
   X(add, Add)                           \
   X(global_avg_pool2d, GlobalAveragePooling2D) \
-  X(global_max_pool2d, GlobalMaxPooling2D)
+  X(global_max_pool2d, GlobalMaxPooling2D) \
+  X(dropout, Dropout)
 
 namespace cnngen {
 

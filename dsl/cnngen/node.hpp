@@ -25,6 +25,7 @@ struct Node {
   bool use_bias = false;
   Act act = Act::linear;        // Activation, and Dense's activation
   float momentum = 0, epsilon = 0;
+  float rate = 0;               // Dropout's fraction of values dropped
   bool reaches_output = true;   // false for a branch the model's output does not read
 
   constexpr int input(int k = 0) const { return k < arity ? inputs[k] : -1; }
