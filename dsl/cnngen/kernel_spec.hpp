@@ -12,6 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "node.hpp"
 
@@ -100,14 +101,14 @@ struct KernelSpec {
   }
 };
 
-// The kernels one node runs, as its kind's unit lists them; the run time finds each by kind and pass.
+// The kernels one node runs, as its kind's unit lists them; the run time finds each by kind and
+// pass, and by its place among those of the same kind and pass (Concatenate's, one per input).
 struct NodeKernels {
-  KernelSpec list[8];
-  int count = 0;
-  void add(const KernelSpec& k) { list[count++] = k; }
-  const KernelSpec* find(Op op, Pass pass) const {
-    for (int i = 0; i < count; ++i)
-      if (list[i].op == op && list[i].pass == pass) return &list[i];
+  std::vector<KernelSpec> list;
+  void add(const KernelSpec& k) { list.push_back(k); }
+  const KernelSpec* find(Op op, Pass pass, int nth = 0) const {
+    for (const KernelSpec& k : list)
+      if (k.op == op && k.pass == pass && nth-- == 0) return &k;
     return nullptr;
   }
 };

@@ -20,9 +20,8 @@ inline std::vector<KernelSpec> kernels_of(const GraphView& g) {
   std::vector<KernelSpec> out;
   for (int i = 0; i < static_cast<int>(g.nodes.size()); ++i) {
     if (!g.nodes[i].reaches_output) continue;
-    const NodeKernels k = kernels_of(g, i);
-    for (int j = 0; j < k.count; ++j)
-      if (std::find(out.begin(), out.end(), k.list[j]) == out.end()) out.push_back(k.list[j]);
+    for (const KernelSpec& k : kernels_of(g, i).list)
+      if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
   }
   return out;
 }

@@ -138,8 +138,8 @@ class Network {
     int id = -1;
     explicit operator bool() const { return fn != nullptr; }
   };
-  // Node i's kernel of that kind and pass, as its DSL unit lists it.
-  KernelRef kernel(int node, Op op, Pass pass);
+  // Node i's kernel of that kind and pass (the nth of them), as its DSL unit lists it.
+  KernelRef kernel(int node, Op op, Pass pass, int nth = 0);
   bool has_kernel(int node, Op op, Pass pass) const { return kernels_of(graph_, node).find(op, pass) != nullptr; }
   // A parameter of node i named "<layer>/<what>" in Keras's shape; its index in parameters().
   int add_parameter(int node, const char* what, std::vector<int> shape, bool trainable);

@@ -99,10 +99,10 @@ Network::Network(GraphView graph, const KernelTable& kernels) : graph_(graph), k
   initialize(0);
 }
 
-Network::KernelRef Network::kernel(int i, Op op, Pass pass) {
+Network::KernelRef Network::kernel(int i, Op op, Pass pass, int nth) {
   const Node& node = graph_.nodes[i];
   const NodeKernels listed = kernels_of(graph_, i);
-  const KernelSpec* spec = listed.find(op, pass);
+  const KernelSpec* spec = listed.find(op, pass, nth);
   if (!spec)
     throw std::logic_error("layer " + std::string(node.name.view()) + ": its unit lists no kernel " +
                            unit_names[static_cast<int>(op)] + "_" + pass_names[static_cast<int>(pass)]);
