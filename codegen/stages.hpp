@@ -67,7 +67,7 @@ void schedule(SoftmaxBwd& s, const KernelSpec& k);
 // Flat elementwise kernels (activations, add): one output Func over one dimension.
 void schedule_elementwise(Halide::Func out);
 // An image (c, x, y, n) computed pixel by pixel (padding, pooling, BatchNorm's normalisation):
-// channel vectors, and tasks of whole rows of `width` pixels.
+// channel vectors, and tasks of whole rows of `width` pixels; a (c, n) matrix by samples.
 void schedule_rows(Halide::Func out, int width, int channels);
 
 }  // namespace cnngen::codegen

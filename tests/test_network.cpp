@@ -28,7 +28,7 @@ struct Model {
   cnngen::GraphView graph;
 };
 
-const Model kModels[] = {{"odd", zoo::odd}, {"activations", zoo::activations}, {"heads", zoo::heads}, {"global", zoo::global}, {"residual", zoo::residual},
+const Model kModels[] = {{"odd", zoo::odd}, {"activations", zoo::activations}, {"heads", zoo::heads}, {"global", zoo::global}, {"branches", zoo::branches}, {"residual", zoo::residual},
                          {"blocks", zoo::blocks}, {"stage2", zoo::stage2}, {"stage45", zoo::stage45}};
 
 LossKind loss_of(const Network& net) {

@@ -114,6 +114,22 @@ inline constexpr auto global = cnngen::functional<"ZooGlobal", [](auto& g) {
   return g(Dense{.units = 4, .activation = softmax}, x);
 }>();
 
+// Branches joined along the channels, as an Inception module joins them (the input itself one of
+// them), and two Dense layers' vectors joined.
+inline constexpr auto branches = cnngen::functional<"ZooBranches", [](auto& g) {
+  auto x = g.input(Input{6, 5, 4});
+  auto a = g(Conv2D{.filters = 3, .kernel_size = 1}, x);
+  auto b = g(Conv2D{.filters = 5, .kernel_size = 3, .padding = same}, x);
+  auto c = g(Conv2D{.filters = 2, .kernel_size = {1, 3}, .padding = same}, x);
+  x = g(Concatenate{}, a, b, c, x);                                    // (6, 5, 14)
+  x = g(Activation{relu}, x);
+  x = g(Flatten{}, x);
+  auto d = g(Dense{.units = 7, .activation = relu}, x);
+  auto e = g(Dense{.units = 9}, x);
+  x = g(Concatenate{}, d, e);                                          // (16)
+  return g(Dense{.units = 3, .activation = softmax}, x);
+}>();
+
 // ResNet50 stage-2 shapes: 3x3 'same' 64 -> 64 and the 1x1 expansions on 15x15; then a strided 1x1
 // to 256 channels, whose weight gradient reads its input blocked (schedules/tiles.hpp's
 // blocks_weight_gradient_input), 64 channels in tiles of 14.
@@ -143,7 +159,7 @@ inline constexpr auto stage45 = cnngen::sequential<"ZooStage45",
     Dense{.units = 6, .activation = softmax}>();
 
 // Every zoo model, and HappyModel: what the kernel tests walk. Their kernels are library `zoo`.
-inline constexpr cnngen::GraphView all[] = {odd, padded, activations, heads, global, residual, blocks, stage2, stage45,
+inline constexpr cnngen::GraphView all[] = {odd, padded, activations, heads, global, branches, residual, blocks, stage2, stage45,
                                             happy_model::model};
 
 }  // namespace zoo

@@ -17,7 +17,8 @@
   X(add, Add)                           \
   X(global_avg_pool2d, GlobalAveragePooling2D) \
   X(global_max_pool2d, GlobalMaxPooling2D) \
-  X(dropout, Dropout)
+  X(dropout, Dropout)                   \
+  X(concatenate, Concatenate)
 
 namespace cnngen {
 

@@ -5,6 +5,7 @@
 #include "layers/activation.hpp"
 #include "layers/add.hpp"
 #include "layers/batch_norm.hpp"
+#include "layers/concatenate.hpp"
 #include "layers/conv2d.hpp"
 #include "layers/dense.hpp"
 #include "layers/dropout.hpp"

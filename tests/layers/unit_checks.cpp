@@ -14,16 +14,16 @@ KernelCheck::KernelCheck(cnngen::GraphView g, int node_index, int batch)
   d_out = random_vec(size_t(n) * out_s.size(), rng);
 }
 
-std::string KernelCheck::name(cnngen::Op op, cnngen::Pass pass) const {
+std::string KernelCheck::name(cnngen::Op op, cnngen::Pass pass, int nth) const {
   const cnngen::NodeKernels k = cnngen::kernels_of(graph, index);
-  const cnngen::KernelSpec* s = k.find(op, pass);
+  const cnngen::KernelSpec* s = k.find(op, pass, nth);
   EXPECT_NE(s, nullptr) << "layer " << node.name.view() << " lists no kernel " << cnngen::unit_names[int(op)] << "_"
                         << cnngen::pass_names[int(pass)];
   return s ? s->name() : "";
 }
 
-void KernelCheck::call(cnngen::Op op, cnngen::Pass pass, std::vector<void*> args) const {
-  harness::call(table, name(op, pass), std::move(args));
+void KernelCheck::call(cnngen::Op op, cnngen::Pass pass, std::vector<void*> args, int nth) const {
+  harness::call(table, name(op, pass, nth), std::move(args));
 }
 
 namespace {

@@ -42,9 +42,9 @@ struct KernelCheck {
   cnngen::Act fused;         // the activation its forward applies (fusion.hpp's fused_activation)
   cnngen::KernelSpec spec;   // the node's geometry, for the references
   const cnngen::KernelTable& table;
-  // The name of this node's kernel of that kind and pass, as its unit lists it.
-  std::string name(cnngen::Op op, cnngen::Pass pass) const;
-  void call(cnngen::Op op, cnngen::Pass pass, std::vector<void*> args) const;
+  // The name of this node's kernel of that kind and pass (the nth of them), as its unit lists it.
+  std::string name(cnngen::Op op, cnngen::Pass pass, int nth = 0) const;
+  void call(cnngen::Op op, cnngen::Pass pass, std::vector<void*> args, int nth = 0) const;
 };
 
 // d/dx_i of sum(g * f(x)), checked at a few seeded indices against `analytic` (the generated
