@@ -182,16 +182,28 @@ Vec act_bwd(Act a, const Vec& out, const Vec& d_out, int channels) {
 
 namespace {
 
-// Calls f(b, oy, ox, c, iy, ix) for each pixel of each pooling window, row-major within the window.
+// Calls f(b, oy, ox, c, iy, ix) for each pixel of each pooling window, row-major within the window;
+// with 'same' padding, for the window's pixels inside the image only (padding is no pixel: it
+// never wins a maximum and is not counted in an average, as Keras's pools).
 template <class F>
 void for_each_window_pixel(const KernelSpec& k, int n, F&& f) {
-  const Shape o = k.out;
+  const Shape s = k.in, o = k.out;
   for (int b = 0; b < n; ++b)
     for (int oy = 0; oy < o.h; ++oy)
       for (int ox = 0; ox < o.w; ++ox)
         for (int c = 0; c < o.c; ++c)
           for (int ky = 0; ky < k.kernel.h; ++ky)
-            for (int kx = 0; kx < k.kernel.w; ++kx) f(b, oy, ox, c, oy * k.strides.h + ky, ox * k.strides.w + kx);
+            for (int kx = 0; kx < k.kernel.w; ++kx) {
+              const int iy = oy * k.strides.h + ky - k.pad_top, ix = ox * k.strides.w + kx - k.pad_left;
+              if (iy >= 0 && iy < s.h && ix >= 0 && ix < s.w) f(b, oy, ox, c, iy, ix);
+            }
+}
+
+// The pixels of each window that lie inside the image.
+std::vector<int> window_counts(const KernelSpec& k, int n) {
+  std::vector<int> count(size_t(n) * k.out.size(), 0);
+  for_each_window_pixel(k, n, [&](int b, int oy, int ox, int c, int, int) { ++count[at(k.out, b, oy, ox, c)]; });
+  return count;
 }
 
 }  // namespace
@@ -225,16 +237,18 @@ Vec avgpool(const KernelSpec& k, const Vec& in, int n) {
   const Shape s = k.in, o = k.out;
   std::vector<double> acc(size_t(n) * o.size(), 0.0);
   for_each_window_pixel(k, n, [&](int b, int oy, int ox, int c, int iy, int ix) { acc[at(o, b, oy, ox, c)] += in[at(s, b, iy, ix, c)]; });
+  const std::vector<int> count = window_counts(k, n);
   Vec out(acc.size());
-  for (size_t i = 0; i < acc.size(); ++i) out[i] = float(acc[i] / (k.kernel.h * k.kernel.w));
+  for (size_t i = 0; i < acc.size(); ++i) out[i] = float(acc[i] / count[i]);
   return out;
 }
 
 Vec avgpool_bwd(const KernelSpec& k, const Vec& d_out, int n) {
   const Shape s = k.in, o = k.out;
   std::vector<double> acc(size_t(n) * s.size(), 0.0);
+  const std::vector<int> count = window_counts(k, n);
   for_each_window_pixel(k, n, [&](int b, int oy, int ox, int c, int iy, int ix) {
-    acc[at(s, b, iy, ix, c)] += double(d_out[at(o, b, oy, ox, c)]) / (k.kernel.h * k.kernel.w);
+    acc[at(s, b, iy, ix, c)] += double(d_out[at(o, b, oy, ox, c)]) / count[at(o, b, oy, ox, c)];
   });
   return Vec(acc.begin(), acc.end());
 }

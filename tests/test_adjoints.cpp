@@ -48,7 +48,7 @@ cnngen::KernelSpec forward_spec(const Node& n) { return cnngen::spec_of(n, cnnge
 std::vector<Case> cases() {
   std::vector<Case> out;
   std::vector<std::string> seen;
-  for (cnngen::GraphView g : {cnngen::GraphView(zoo::odd), cnngen::GraphView(zoo::padded), cnngen::GraphView(zoo::residual), cnngen::GraphView(zoo::activations)})
+  for (cnngen::GraphView g : zoo::all)
     for (int i = 1; i < static_cast<int>(g.nodes.size()); ++i) {
       const Node& n = g.nodes[i];
       if (!unit_tests::adjoint(n, nullptr)) continue;

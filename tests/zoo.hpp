@@ -114,19 +114,23 @@ inline constexpr auto global = cnngen::functional<"ZooGlobal", [](auto& g) {
   return g(Dense{.units = 4, .activation = softmax}, x);
 }>();
 
-// Branches joined along the channels, as an Inception module joins them (the input itself one of
-// them), and two Dense layers' vectors joined.
+// Branches joined along the channels, as an Inception module joins them (a 'same' max pool's, and
+// the input itself, among them), a 'same' average pool of odd size and stride 2, and two Dense
+// layers' vectors joined.
 inline constexpr auto branches = cnngen::functional<"ZooBranches", [](auto& g) {
   auto x = g.input(Input{6, 5, 4});
   auto a = g(Conv2D{.filters = 3, .kernel_size = 1}, x);
   auto b = g(Conv2D{.filters = 5, .kernel_size = 3, .padding = same}, x);
   auto c = g(Conv2D{.filters = 2, .kernel_size = {1, 3}, .padding = same}, x);
-  x = g(Concatenate{}, a, b, c, x);                                    // (6, 5, 14)
+  auto d = g(MaxPooling2D{.pool_size = 3, .strides = 1, .padding = same}, x);
+  d = g(Conv2D{.filters = 2, .kernel_size = 1}, d);
+  x = g(Concatenate{}, a, b, c, d, x);                                 // (6, 5, 16)
   x = g(Activation{relu}, x);
+  x = g(AveragePooling2D{.pool_size = 3, .strides = 2, .padding = same}, x);  // (3, 3, 16)
   x = g(Flatten{}, x);
-  auto d = g(Dense{.units = 7, .activation = relu}, x);
-  auto e = g(Dense{.units = 9}, x);
-  x = g(Concatenate{}, d, e);                                          // (16)
+  auto f = g(Dense{.units = 7, .activation = relu}, x);
+  auto h = g(Dense{.units = 9}, x);
+  x = g(Concatenate{}, f, h);                                          // (16)
   return g(Dense{.units = 3, .activation = softmax}, x);
 }>();
 

@@ -1,4 +1,5 @@
-// MaxPooling2D and AveragePooling2D, 'valid' windows: in (H, W, C) -> out (OH, OW, C).
+// MaxPooling2D and AveragePooling2D, 'valid' or 'same' windows: in (H, W, C) -> out (OH, OW, C).
+// 'Same' pads as Conv2D does; the padding never wins a maximum and is not counted in an average.
 // Kernels (inputs, then outputs):
 //   max_pool2d_fwd  in -> out       max_pool2d_bwd  in, d_out -> d_in (to the first maximum of each window)
 //   avg_pool2d_fwd  in -> out       avg_pool2d_bwd  d_out -> d_in
@@ -32,8 +33,7 @@ constexpr Message infer(Node& n, const Pool& l) {
   n.kernel = l.pool_size;
   n.strides = (l.strides.h == 0 && l.strides.w == 0) ? l.pool_size : l.strides;
   if (Message m = rules::needs_image(n); !m.empty()) return m;
-  if (l.padding != Padding::valid) return rules::error("only padding valid is supported for pooling, input ", n.in);
-  return rules::window(n, Padding::valid, "pool ");
+  return rules::window(n, l.padding, "pool ");
 }
 
 inline NodeKernels kernels(const Node& n) {
