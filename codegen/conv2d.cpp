@@ -125,7 +125,7 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
     }
     st.out(at) = activate(k.act, v);
   } else {
-    st.out(at) = st.conv(at);
+    st.out(at) = activate(k.act, st.conv(at));  // Conv2D's own activation=, if any
   }
   if (flat) constrain_matrix_output(st.out, o.c);
   else constrain_image_output(st.out, o);

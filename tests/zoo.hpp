@@ -119,9 +119,9 @@ inline constexpr auto global = cnngen::functional<"ZooGlobal", [](auto& g) {
 // layers' vectors joined.
 inline constexpr auto branches = cnngen::functional<"ZooBranches", [](auto& g) {
   auto x = g.input(Input{6, 5, 4});
-  auto a = g(Conv2D{.filters = 3, .kernel_size = 1}, x);
-  auto b = g(Conv2D{.filters = 5, .kernel_size = 3, .padding = same}, x);
-  auto c = g(Conv2D{.filters = 2, .kernel_size = {1, 3}, .padding = same}, x);
+  auto a = g(Conv2D{.filters = 3, .kernel_size = 1, .activation = sigmoid}, x);
+  auto b = g(Conv2D{.filters = 5, .kernel_size = 3, .padding = same, .activation = "tanh"}, x);
+  auto c = g(Conv2D{.filters = 2, .kernel_size = {1, 3}, .padding = same, .activation = relu}, x);
   auto d = g(MaxPooling2D{.pool_size = 3, .strides = 1, .padding = same}, x);
   d = g(Conv2D{.filters = 2, .kernel_size = 1}, d);
   x = g(Concatenate{}, a, b, c, d, x);                                 // (6, 5, 16)
@@ -139,7 +139,7 @@ inline constexpr auto branches = cnngen::functional<"ZooBranches", [](auto& g) {
 // blocks_weight_gradient_input), 64 channels in tiles of 14.
 inline constexpr auto stage2 = cnngen::sequential<"ZooStage2",
     Input{15, 15, 64},
-    Conv2D{.filters = 64, .kernel_size = 3, .padding = same},
+    Conv2D{.filters = 64, .kernel_size = 3, .padding = same, .activation = relu},  // the epilogue on row tiles
     Conv2D{.filters = 256, .kernel_size = 1},
     Conv2D{.filters = 64, .kernel_size = 1},
     Conv2D{.filters = 256, .kernel_size = 1, .strides = 2},           // (8, 8, 256)
@@ -155,7 +155,8 @@ inline constexpr auto stage45 = cnngen::sequential<"ZooStage45",
     Input{4, 4, 64},
     Conv2D{.filters = 128, .kernel_size = 3, .padding = same},        // (4, 4, 128)
     Conv2D{.filters = 256, .kernel_size = 1, .strides = 2},           // (2, 2, 256)
-    Conv2D{.filters = 64, .kernel_size = 3, .padding = same},         // (2, 2, 64)
+    Conv2D{.filters = 64, .kernel_size = 3, .padding = same, .activation = "tanh"},  // (2, 2, 64), on batch tiles
+    // (tanh, not relu: whole-network differences through relu kinks on 2x2 images proved too rough)
     Conv2D{.filters = 256, .kernel_size = 1},                         // (2, 2, 256): a blocked input, guarded tiles
     BatchNormalization{},
     Activation{relu},

@@ -24,25 +24,39 @@ void check_conv2d(KernelCheck& t) {
     t.call(Op::conv2d, Pass::fwd, args);
     return vec(bo);
   };
-  EXPECT_CLOSE(fwd_with(t.in, w), ref::conv2d(t.spec, t.in, w, b, n), "forward");
+  const Vec out = fwd_with(t.in, w);
+  EXPECT_CLOSE(out, ref::act(node.act, ref::conv2d(t.spec, t.in, w, b, n), t.out_s.c), "forward");
 
-  Buffer bd = buffer(t.d_out, image_dims(t.out_s, n)), bw = buffer(w, wdims), bdi(image_dims(t.in_s, n));
+  // With an activation=, the backward kernels take the gradient before it, from the Activation
+  // unit's backward kernel (checked here against the reference's).
+  Vec d_pre = t.d_out;
+  if (node.act != cnngen::Act::linear) {
+    const int size = static_cast<int>(out.size());
+    Buffer bo = buffer(out, {size}), bg = buffer(t.d_out, {size}), bp(size);
+    t.call(Op::activation, Pass::bwd, {bo.raw_buffer(), bg.raw_buffer(), bp.raw_buffer()});
+    d_pre = ref::act_bwd(node.act, out, t.d_out, t.out_s.c);
+    EXPECT_CLOSE(vec(bp), d_pre, "activation backward");
+  }
+  Buffer bd = buffer(d_pre, image_dims(t.out_s, n)), bw = buffer(w, wdims), bdi(image_dims(t.in_s, n));
   t.call(Op::conv2d, Pass::bwd_data, {bd.raw_buffer(), bw.raw_buffer(), bdi.raw_buffer()});
-  EXPECT_CLOSE(vec(bdi), ref::conv2d_bwd_data(t.spec, t.d_out, w, n), "backward data");
+  EXPECT_CLOSE(vec(bdi), ref::conv2d_bwd_data(t.spec, d_pre, w, n), "backward data");
 
   Buffer bi = buffer(t.in, image_dims(t.in_s, n)), bdw(wdims), bdb(node.units);
   std::vector<void*> args{bi.raw_buffer(), bd.raw_buffer(), bdw.raw_buffer()};
   if (node.use_bias) args.push_back(bdb.raw_buffer());
   t.call(Op::conv2d, Pass::bwd_weights, args);
   Vec rdw, rdb;
-  ref::conv2d_bwd_weights(t.spec, t.in, t.d_out, n, rdw, rdb);
+  ref::conv2d_bwd_weights(t.spec, t.in, d_pre, n, rdw, rdb);
   EXPECT_CLOSE(vec(bdw), rdw, "backward weights");
   if (node.use_bias) {
     EXPECT_CLOSE(vec(bdb), rdb, "backward bias");
   }
 
-  expect_matches_differences("d_in", [&](const Vec& x) { return fwd_with(x, w); }, t.in, t.d_out, vec(bdi), t.rng);
-  expect_matches_differences("d_w", [&](const Vec& wv) { return fwd_with(t.in, wv); }, w, t.d_out, vec(bdw), t.rng);
+  // Differences through the activation too; not through a relu, whose kink the steps can cross.
+  if (node.act != cnngen::Act::relu) {
+    expect_matches_differences("d_in", [&](const Vec& x) { return fwd_with(x, w); }, t.in, t.d_out, vec(bdi), t.rng);
+    expect_matches_differences("d_w", [&](const Vec& wv) { return fwd_with(t.in, wv); }, w, t.d_out, vec(bdw), t.rng);
+  }
 
   // The inference kernel with the BatchNorm (and Add) that fusion.hpp's inference_fusion gives it:
   // the reference convolution (no bias: the run time folds it into the shift), then per channel
@@ -67,7 +81,7 @@ void check_conv2d(KernelCheck& t) {
 
 void reference_conv2d(ReferenceNet& r, int i) {
   const cnngen::Node& node = r.net.graph().nodes[i];
-  r.out[i] = ref::conv2d(cnngen::spec_of(node, Pass::fwd), r.out[node.input()], r.param(node, "kernel"), r.param(node, "bias"), r.n);
+  r.out[i] = ref::act(node.act, ref::conv2d(cnngen::spec_of(node, Pass::fwd), r.out[node.input()], r.param(node, "kernel"), r.param(node, "bias"), r.n), node.units);
 }
 
 bool adjoint_conv2d(const cnngen::Node&, AdjointCheck* c) {

@@ -1,7 +1,9 @@
 // Conv2D. in (H, W, Cin), kernel (KH, KW, Cin, F), bias (F) -> out (OH, OW, F); 'valid', or
 // TensorFlow's 'same' resolved here to explicit padding (the extra row or column bottom/right).
+// activation= (relu, sigmoid, tanh) is applied by the forward kernel to its tiles; backward runs
+// the Activation unit's backward kernel first.
 // Kernels (inputs, then outputs):
-//   conv2d_fwd            in, w, [b]                                  out
+//   conv2d_fwd            in, w, [b]                                  out = act(conv)
 //   conv2d_bwd_data       d_out, w                                    d_in
 //   conv2d_bwd_weights    in, d_out                                   d_w, [d_b]
 //   conv2d_bn_infer_fwd   in, w_blocked, scale, shift, [residual]     out = act(conv * scale + shift [+ residual])
@@ -12,6 +14,7 @@
 #include "../fusion.hpp"
 #include "../kernel_spec.hpp"
 #include "../rules.hpp"
+#include "activation.hpp"
 
 namespace cnngen {
 namespace layers {
@@ -20,6 +23,7 @@ struct Conv2D {
   Size2 kernel_size;
   Size2 strides = 1;
   Padding padding = Padding::valid;
+  ActivationFn activation;
   bool use_bias = true;
   Name name;
 };
@@ -32,7 +36,10 @@ struct LayerKind<layers::Conv2D> {
   static constexpr int min_inputs = 1, max_inputs = 1;
   static constexpr Message infer(Node& n, const Shape*, const layers::Conv2D& l) {
     n.units = l.filters, n.kernel = l.kernel_size, n.strides = l.strides, n.use_bias = l.use_bias;
+    n.act = l.activation.act;
     if (Message m = rules::needs_image(n); !m.empty()) return m;
+    if (Message m = rules::known(l.activation); !m.empty()) return m;
+    if (n.act == Act::softmax) return rules::error("activation softmax is not supported on Conv2D (add Activation after it), input ", n.in);
     if (l.filters <= 0) return rules::error("filters must be positive, input ", n.in);
     if (Message m = rules::window(n, l.padding, "kernel "); !m.empty()) return m;
     n.out.c = l.filters;
@@ -44,7 +51,12 @@ struct LayerKind<layers::Conv2D> {
   static constexpr long long non_trainable_params(const Node&) { return 0; }
   static NodeKernels kernels(const GraphView& g, int i) {
     NodeKernels k;
-    for (Pass p : {Pass::fwd, Pass::bwd_data, Pass::bwd_weights}) k.add(spec_of(g.nodes[i], p));
+    for (Pass p : {Pass::fwd, Pass::bwd_data, Pass::bwd_weights}) {
+      KernelSpec s = spec_of(g.nodes[i], p);
+      if (p == Pass::fwd) s.act = g.nodes[i].act;
+      k.add(s);
+    }
+    if (g.nodes[i].act != Act::linear) k.add(activation::kernel(g.nodes[i].act, g.nodes[i].units, Pass::bwd));
     const InferenceFusion f = inference_fusion(g, i);
     if (f.batch_norm >= 0) {
       KernelSpec fused = spec_of(g.nodes[i], Pass::bn_infer_fwd), block = spec_of(g.nodes[i], Pass::block_weights);

@@ -15,6 +15,7 @@ class Conv2dStep : public LayerStep {
     fwd_ = net.kernel(i_, Op::conv2d, Pass::fwd);
     bwd_data_ = net.kernel(i_, Op::conv2d, Pass::bwd_data);
     bwd_weights_ = net.kernel(i_, Op::conv2d, Pass::bwd_weights);
+    if (node_.act != Act::linear) act_bwd_ = net.kernel(i_, Op::activation, Pass::bwd);
     fusion_ = inference_fusion(net.graph(), i_);
     if (fusion_.batch_norm >= 0) {
       fwd_infer_ = net.kernel(i_, Op::conv2d, Pass::bn_infer_fwd);
@@ -44,6 +45,14 @@ class Conv2dStep : public LayerStep {
   }
 
   void backward(Network& net, Buffer g) override {
+    Buffer scratch;
+    if (act_bwd_) {  // the gradient before the forward's activation= (read from its output)
+      scratch = net.borrow(node_.out);
+      Buffer d_pre = batch_view(scratch, net.batch());
+      Buffer out = flat_view(net.output(i_)), dg = flat_view(g), dp = flat_view(d_pre);
+      net.run(act_bwd_, "activation backward", i_, {out.raw_buffer(), dg.raw_buffer(), dp.raw_buffer()});
+      g = d_pre;
+    }
     Buffer in = net.output(node_.input());
     Buffer dw = net.param_buffer(w_, true), db = b_ >= 0 ? net.param_buffer(b_, true) : Buffer();
     std::vector<void*> args{in.raw_buffer(), g.raw_buffer(), dw.raw_buffer()};
@@ -55,6 +64,7 @@ class Conv2dStep : public LayerStep {
         net.run(bwd_data_, "input gradient", i_, {g.raw_buffer(), w.raw_buffer(), t.raw_buffer()});
       });
     }
+    if (scratch.data()) net.give_back(scratch);
   }
 
  private:
@@ -99,7 +109,7 @@ class Conv2dStep : public LayerStep {
 
   int i_;
   const Node& node_;
-  Network::KernelRef fwd_, bwd_data_, bwd_weights_, fwd_infer_, block_weights_;
+  Network::KernelRef fwd_, bwd_data_, bwd_weights_, act_bwd_, fwd_infer_, block_weights_;
   InferenceFusion fusion_;
   int w_ = -1, b_ = -1, bn_first_ = -1;
   Buffer scale_, shift_;   // the fused BatchNorm's per-channel affine map
