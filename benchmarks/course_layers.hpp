@@ -21,4 +21,8 @@ inline constexpr auto bottleneck = cnngen::sequential<"CourseBottleneck",
     Flatten{},
     Dense{.units = 2, .activation = softmax}>();
 
+// The course's counts, as summary() prints them, less the Dense head's 2 x 25,088.
+static_assert(conv5x5.total_macs() - 2 * 28 * 28 * 32 == 120'422'400);
+static_assert(bottleneck.total_macs() - 2 * 28 * 28 * 32 == 12'443'648);
+
 }  // namespace course_layers

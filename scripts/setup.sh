@@ -11,6 +11,7 @@ packages=(
   libhdf5-dev                           # the course's .h5 data sets
   libjpeg62-turbo-dev libpng-dev zlib1g-dev  # image decoding (libjpeg-turbo, libpng)
   libdnnl-dev                           # oneDNN: the peer in benchmarks
+  dataset-fashion-mnist                 # Fashion-MNIST's IDX files: LeNet-5's data (examples/lenet5)
 )
 
 missing=()

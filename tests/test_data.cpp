@@ -4,6 +4,7 @@
 #include <hdf5.h>
 #include <jpeglib.h>
 #include <png.h>
+#include <zlib.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -219,3 +220,72 @@ TEST(SignsData, FolderAndHdf5AgreeOnTheTestSet) {
 }
 
 }  // namespace
+
+namespace {
+
+// An IDX pair in dir: `n` images of rows x cols (pixel i of image k = (k + i) % 256) and labels
+// k % 10; gz or plain; the header fields given may lie.
+struct Idx {
+  uint32_t image_magic = 0x803, label_magic = 0x801, n = 3, rows = 4, cols = 5, n_labels = 3;
+  size_t drop_bytes = 0;  // cut from the end of the images file
+  uint8_t label_offset = 0;
+  void write(const fs::path& dir, bool gz) const {
+    std::string images, labels;
+    const auto be = [](std::string& s, uint32_t v) {
+      for (int shift : {24, 16, 8, 0}) s.push_back(static_cast<char>(v >> shift));
+    };
+    be(images, image_magic), be(images, n), be(images, rows), be(images, cols);
+    for (uint32_t k = 0; k < 3; ++k)
+      for (uint32_t i = 0; i < 4 * 5; ++i) images.push_back(static_cast<char>((k + i) % 256));
+    images.resize(images.size() - drop_bytes);
+    be(labels, label_magic), be(labels, n_labels);
+    for (uint32_t k = 0; k < 3; ++k) labels.push_back(static_cast<char>(k % 10 + label_offset));
+    for (const auto& [name, bytes] : {std::pair{"train-images-idx3-ubyte", images}, {"train-labels-idx1-ubyte", labels}}) {
+      const std::string p = (dir / name).string() + (gz ? ".gz" : "");
+      if (gz) {
+        gzFile f = gzopen(p.c_str(), "wb");
+        gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size()));
+        gzclose(f);
+      } else {
+        std::ofstream(p, std::ios::binary) << bytes;
+      }
+    }
+  }
+};
+
+}  // namespace
+
+TEST_F(Fixture, IdxLoadsCentredAndScaledFromGzOrPlainFiles) {
+  for (bool gz : {true, false}) {
+    fs::remove_all(dir), fs::create_directories(dir);
+    Idx{}.write(dir, gz);
+    const cnngen::Dataset d = cnngen::load_idx(dir.string(), "train", 8, 9, 10);
+    ASSERT_EQ(d.n, 3);
+    EXPECT_EQ(d.h, 8);
+    EXPECT_EQ(d.w, 9);
+    EXPECT_EQ(d.c, 1);
+    EXPECT_EQ(d.y, (std::vector<int>{0, 1, 2}));
+    // Image 1's pixel (r, c) = (1 + 5r + c) / 255 at (2 + r, 2 + c) of the 8x9 image; zeros around.
+    EXPECT_FLOAT_EQ(d.x[(1 * 8 + 2 + 3) * 9 + 2 + 4], (1 + 5 * 3 + 4) / 255.0f);
+    EXPECT_FLOAT_EQ(d.x[(1 * 8 + 0) * 9 + 0], 0.0f);
+    EXPECT_FLOAT_EQ(d.x[(1 * 8 + 2) * 9 + 2 + 5], 0.0f);
+  }
+}
+
+TEST_F(Fixture, IdxRefusesBadHeadersAndShortFilesNamingThem) {
+  const std::string images = path("train-images-idx3-ubyte.gz"), labels = path("train-labels-idx1-ubyte.gz");
+  const auto expect = [&](Idx idx, const std::string& says) {
+    fs::remove_all(dir), fs::create_directories(dir);
+    idx.write(dir, true);
+    expect_data_error([&] { cnngen::load_idx(dir.string(), "train", 8, 9, 10); }, says);
+  };
+  expect(Idx{.image_magic = 0x801}, images + ": not an IDX file of uint8 images");
+  expect(Idx{.label_magic = 0x803}, labels + ": not an IDX file of uint8 labels");
+  expect(Idx{.n = 4000000000u}, images + ": sample count 4000000000 out of range");
+  expect(Idx{.rows = 100000}, images + ": image size 100000x5 out of range");
+  expect(Idx{.n_labels = 2}, labels + ": 2 labels for 3 images");
+  expect(Idx{.rows = 9}, images + ": 9x5 images do not fit the model's 8x9 input");
+  expect(Idx{.drop_bytes = 7}, images + ": truncated or corrupt while reading the pixels");
+  expect(Idx{.label_offset = 9}, labels + ": label 10 of sample 1 is out of range (0..9)");
+  expect_data_error([&] { cnngen::load_idx(path("none"), "train", 8, 9, 10); }, "train-images-idx3-ubyte.gz: no such file");
+}

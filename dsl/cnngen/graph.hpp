@@ -30,6 +30,8 @@ struct Graph {
   constexpr long long total_params() const { return sum(&cnngen::params); }
   constexpr long long trainable_params() const { return sum(&cnngen::trainable_params); }
   constexpr long long non_trainable_params() const { return sum(&cnngen::non_trainable_params); }
+  // Multiply-accumulates of one sample's forward pass, over the layers that have them (Conv2D, Dense).
+  constexpr long long total_macs() const { return sum(&cnngen::macs); }
 
   constexpr Tensor input(const layers::Input& l) {
     Node n = start(Op::input, l.name);

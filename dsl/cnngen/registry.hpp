@@ -21,13 +21,21 @@ struct KindInfo {
   std::string_view keras_type, keras_prefix;
   long long (*params)(const Node&);
   long long (*non_trainable_params)(const Node&);
+  long long (*macs)(const Node&);
   NodeKernels (*kernels)(const GraphView&, int node);
 };
+
+// A kind's multiply-accumulates per sample, for the kinds that define them.
+template <class L>
+constexpr long long macs_of(const Node& n) {
+  if constexpr (requires { LayerKind<L>::macs(n); }) return LayerKind<L>::macs(n);
+  else return 0;
+}
 
 #define CNNGEN_KIND_INFO(unit, type)                                                              \
   KindInfo{LayerKind<layers::type>::keras_type, LayerKind<layers::type>::keras_prefix,           \
            &LayerKind<layers::type>::params, &LayerKind<layers::type>::non_trainable_params,      \
-           &LayerKind<layers::type>::kernels},
+           &macs_of<layers::type>, &LayerKind<layers::type>::kernels},
 inline constexpr KindInfo kind_infos[] = {CNNGEN_LAYER_KINDS(CNNGEN_KIND_INFO)};
 #undef CNNGEN_KIND_INFO
 
@@ -44,5 +52,6 @@ constexpr long long non_trainable_params(const Node& n) {
   return n.reaches_output ? kind_of(n.op).non_trainable_params(n) : 0;
 }
 constexpr long long trainable_params(const Node& n) { return params(n) - non_trainable_params(n); }
+constexpr long long macs(const Node& n) { return n.reaches_output ? kind_of(n.op).macs(n) : 0; }
 
 }  // namespace cnngen

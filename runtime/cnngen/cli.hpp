@@ -20,7 +20,11 @@ struct Program {
   GraphView graph;
   const KernelTable& kernels;
   LossKind loss;
-  int data_classes = 6;       // labels in the data set's file names
+  // The data `--data` names: a folder of SIGNS images (train/ and test/ of {label}_IMG_{id}.jpg) or
+  // the course's HDF5 files, or a folder of MNIST-like IDX files (train-* and t10k-*).
+  enum class Data { signs, idx } data = Data::signs;
+  std::string default_data;   // --data's default; empty: default_data_dir()
+  int data_classes = 6;       // labels in the data set
   std::vector<std::pair<int, int>> relabel;  // empty: use every class as is
   std::string task;           // one line on what the data task is, for --help
   int epochs = 10, batch_size = 32;

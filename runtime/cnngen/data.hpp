@@ -42,6 +42,11 @@ Dataset load_image_folder(const std::string& dir, int h, int w, int classes);
 // `list_classes`. prefix is "train_set" or "test_set".
 Dataset load_h5(const std::string& path, const std::string& prefix, int h, int w, int classes);
 
+// An MNIST-like IDX pair in `dir`: <prefix>-images-idx3-ubyte[.gz] (uint8 images) and
+// <prefix>-labels-idx1-ubyte[.gz]; prefix "train" or "t10k". One channel, scaled by 1/255, each
+// image centred in h x w with zeros around (Fashion-MNIST's 28x28 in LeNet-5's 32x32).
+Dataset load_idx(const std::string& dir, const std::string& prefix, int h, int w, int classes);
+
 // The samples whose label is a key of `relabel`, with their labels mapped (a binary task from SIGNS).
 Dataset select_classes(const Dataset& d, const std::vector<std::pair<int, int>>& relabel);
 

@@ -60,7 +60,7 @@ class Model {
   Evaluation evaluate(const Dataset& data, int batch_size = 32, bool verbose = true);
   // Probabilities, n x classes, row-major.
   std::vector<float> predict(const float* x, int n, int batch_size = 32);
-  std::string summary() const;
+  std::string summary() const;  // Keras's table with a MACs column (summary.hpp)
 
   // Sets every BatchNorm layer's moving statistics to the average of its batch statistics over
   // `data`, in training mode with the current weights. Keras's momentum average lags the weights

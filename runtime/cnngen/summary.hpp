@@ -8,6 +8,9 @@
 namespace cnngen {
 
 std::string summary(const GraphView& g);
+// The same table with a MACs column (multiply-accumulates of one sample's forward, per layer) and a
+// "Total MACs" line: what `<model> summary` prints.
+std::string summary_with_macs(const GraphView& g);
 
 // 37633 -> "37,633"
 std::string thousands(long long v);

@@ -91,6 +91,11 @@ bool switch_option(const Args& a, const std::string& name, bool fallback, const 
 
 const char* on_off(bool v) { return v ? "on" : "off"; }
 
+std::string data_help(const Program& p) {
+  return p.data == Program::Data::idx ? "a folder with the IDX files {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz"
+                                      : "a folder with train/ and test/ of {label}_IMG_{id}.jpg images (the SIGNS data set)";
+}
+
 void usage(const Program& p, std::ostream& out) {
   out << "usage: " << p.name << " summary\n"
       << "       " << p.name << " train    [--data DIR] [--epochs N] [--batch-size N] [--lr X] [--seed N] [--threads N]\n"
@@ -99,8 +104,8 @@ void usage(const Program& p, std::ostream& out) {
       << "       " << p.name << " evaluate [--data DIR|FILE.h5] [--checkpoint FILE] [--threads N]\n"
       << "       " << p.name << " predict  IMAGE... [--checkpoint FILE] [--threads N]\n\n"
       << "Model " << p.graph.name << ". " << p.task << "\n"
-      << "--data: a folder with train/ and test/ of {label}_IMG_{id}.jpg images (default " << default_data_dir()
-      << "),\n        or for evaluate the course's test_signs.h5.\n"
+      << "--data: " << data_help(p) << " (default " << (p.default_data.empty() ? default_data_dir() : p.default_data)
+      << ")" << (p.data == Program::Data::signs ? ",\n        or for evaluate the course's test_signs.h5" : "") << ".\n"
       << "--checkpoint: written after every epoch of train, read by evaluate and predict (default " << p.name
       << ".ckpt).\n"
       << "Defaults: --epochs " << p.epochs << " --batch-size " << p.batch_size << " --lr " << p.learning_rate
@@ -110,13 +115,11 @@ void usage(const Program& p, std::ostream& out) {
       << "training; --bn-estimate: BatchNorm statistics re-estimated on the training set before each evaluation.\n";
 }
 
-std::string data_dir(const Args& a) {
+std::string data_dir(const Program& p, const Args& a) {
   auto it = a.options.find("--data");
-  const std::string dir = it != a.options.end() ? it->second : default_data_dir();
+  const std::string dir = it != a.options.end() ? it->second : p.default_data.empty() ? default_data_dir() : p.default_data;
   std::error_code ec;
-  if (!fs::exists(dir, ec))
-    throw DataError("data " + dir + " not found: pass --data DIR, a folder with train/ and test/ of " +
-                    "{label}_IMG_{id}.jpg images (the SIGNS data set)");
+  if (!fs::exists(dir, ec)) throw DataError("data " + dir + " not found: pass --data DIR, " + data_help(p));
   return dir;
 }
 
@@ -124,6 +127,7 @@ Dataset task_data(const Program& p, Dataset d) { return p.relabel.empty() ? d : 
 
 Dataset load_split(const Program& p, const std::string& root, const std::string& split) {
   const Shape s = p.graph.input_shape();
+  if (p.data == Program::Data::idx) return task_data(p, load_idx(root, split == "train" ? "train" : "t10k", s.h, s.w, p.data_classes));
   if (fs::is_regular_file(root) && fs::path(root).extension() == ".h5")
     return task_data(p, load_h5(root, split + "_set", s.h, s.w, p.data_classes));
   return task_data(p, load_image_folder((fs::path(root) / split).string(), s.h, s.w, p.data_classes));
@@ -139,7 +143,7 @@ void print_evaluation(const Evaluation& e) {
 }
 
 int train(const Program& p, const Args& a) {
-  const std::string root = data_dir(a);
+  const std::string root = data_dir(p, a);
   const Dataset train = load_split(p, root, "train"), test = load_split(p, root, "test");
   std::cout << "number of training examples = " << train.n << "\nnumber of test examples = " << test.n << std::endl;
 
@@ -231,7 +235,7 @@ int run_program(int argc, char** argv, const Program& p) {
     if (a.command == "train") return train(p, a);
     if (a.command == "evaluate") {
       Model model = trained_model(p, a);
-      print_evaluation(model.evaluate(load_split(p, data_dir(a), "test")));
+      print_evaluation(model.evaluate(load_split(p, data_dir(p, a), "test")));
       return 0;
     }
     if (a.command == "predict") return predict(p, a);

@@ -179,6 +179,6 @@ std::vector<float> Model::predict(const float* x, int n, int batch_size) {
   return out;
 }
 
-std::string Model::summary() const { return cnngen::summary(net_.graph()); }
+std::string Model::summary() const { return cnngen::summary_with_macs(net_.graph()); }
 
 }  // namespace cnngen

@@ -73,15 +73,13 @@ std::vector<int> keras_order(const GraphView& g) {
   return order;
 }
 
-}  // namespace
-
-std::string summary(const GraphView& g) {
+std::string table(const GraphView& g, bool with_macs) {
   const bool chain = is_chain(g);
-  const int length = chain ? 65 : 100;
-  const std::vector<int> positions =
-      chain ? std::vector<int>{29, 55, 65} : std::vector<int>{33, 55, 67, 100};
+  std::vector<int> positions = chain ? std::vector<int>{29, 55, 65} : std::vector<int>{33, 55, 67, 100};
   std::vector<std::string> header{"Layer (type)", "Output Shape", "Param #"};
   if (!chain) header.push_back("Connected to");
+  if (with_macs) header.push_back("MACs"), positions.push_back(positions.back() + 16);
+  const int length = positions.back();
 
   std::string s = std::string(length, '_') + "\n" + row(header, positions) + std::string(length, '=') + "\n";
   std::vector<int> order(g.nodes.size());
@@ -94,6 +92,7 @@ std::string summary(const GraphView& g) {
     std::vector<std::string> inputs;
     for (int in : n.input_nodes()) inputs.push_back(std::string(g.nodes[in].name.view()) + "[0][0]");
     if (!chain) fields.push_back(inputs.empty() ? "" : inputs[0]);
+    if (with_macs) fields.push_back(thousands(macs(n)));
     s += row(fields, positions);
     for (size_t j = 1; !chain && j < inputs.size(); ++j) s += row({"", "", "", inputs[j]}, positions);
     s += std::string(length, k + 1 == order.size() ? '=' : '_') + "\n";
@@ -103,8 +102,18 @@ std::string summary(const GraphView& g) {
   s += "Total params: " + thousands(total) + "\n";
   s += "Trainable params: " + thousands(trainable) + "\n";
   s += "Non-trainable params: " + thousands(total - trainable) + "\n";
+  if (with_macs) {
+    long long total_macs = 0;
+    for (const Node& n : g.nodes) total_macs += macs(n);
+    s += "Total MACs: " + thousands(total_macs) + " per sample\n";
+  }
   s += std::string(length, '_') + "\n";
   return s;
 }
+
+}  // namespace
+
+std::string summary(const GraphView& g) { return table(g, false); }
+std::string summary_with_macs(const GraphView& g) { return table(g, true); }
 
 }  // namespace cnngen

@@ -49,6 +49,8 @@ struct LayerKind<layers::Conv2D> {
     return static_cast<long long>(n.kernel.h) * n.kernel.w * n.in.c * n.units + (n.use_bias ? n.units : 0);
   }
   static constexpr long long non_trainable_params(const Node&) { return 0; }
+  // Multiply-accumulates of one sample's forward: every output value sums KH x KW x Cin products.
+  static constexpr long long macs(const Node& n) { return n.out.size() * n.kernel.h * n.kernel.w * n.in.c; }
   static NodeKernels kernels(const GraphView& g, int i) {
     NodeKernels k;
     for (Pass p : {Pass::fwd, Pass::bwd_data, Pass::bwd_weights}) {

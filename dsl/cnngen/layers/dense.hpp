@@ -33,6 +33,7 @@ struct LayerKind<layers::Dense> {
     return {};
   }
   static constexpr long long params(const Node& n) { return static_cast<long long>(n.in.c) * n.units + (n.use_bias ? n.units : 0); }
+  static constexpr long long macs(const Node& n) { return static_cast<long long>(n.in.c) * n.units; }
   static constexpr long long non_trainable_params(const Node&) { return 0; }
   static NodeKernels kernels(const GraphView& g, int i) {
     NodeKernels k;
