@@ -1,6 +1,8 @@
-// The course's ResNet50 for 64x64x3 SIGNS images and 6 classes:
+// The course's ResNet50(input_shape, classes):
 //   CONV2D -> BATCHNORM -> RELU -> MAXPOOL -> CONVBLOCK -> IDBLOCK*2 -> CONVBLOCK -> IDBLOCK*3
 //   -> CONVBLOCK -> IDBLOCK*5 -> CONVBLOCK -> IDBLOCK*2 -> AVGPOOL -> TOPLAYER
+// for any input of at least 64x64 (smaller ones are a compile error naming the layer and shape)
+// and any class count; the SIGNS program's is ResNet50<64, 64, 3, 6>.
 #pragma once
 #include <cnngen/dsl.hpp>
 
@@ -10,8 +12,9 @@ using namespace cnngen::layers;
 using cnngen::convolutional_block;
 using cnngen::identity_block;
 
-inline constexpr auto model = cnngen::functional<"ResNet50", [](auto& g) {
-  auto x = g.input(Input{64, 64, 3});
+template <int Height, int Width, int Channels, int Classes>
+inline constexpr auto ResNet50 = cnngen::functional<"ResNet50", [](auto& g) {
+  auto x = g.input(Input{Height, Width, Channels});
   x = g(ZeroPadding2D{3}, x);
 
   // Stage 1
@@ -46,8 +49,14 @@ inline constexpr auto model = cnngen::functional<"ResNet50", [](auto& g) {
 
   x = g(AveragePooling2D{.pool_size = 2, .strides = 2}, x);
   x = g(Flatten{}, x);
-  return g(Dense{.units = 6, .activation = softmax, .name = "fc6"}, x);
+  // The course names the head after its classes: fc6 for SIGNS.
+  cnngen::Name head;
+  head += "fc";
+  head += Classes;
+  return g(Dense{.units = Classes, .activation = softmax, .name = head}, x);
 }>();
+
+inline constexpr auto model = ResNet50<64, 64, 3, 6>;
 
 // The course's model.summary(), checked whenever this header compiles.
 static_assert(model.total_params() == 23'600'006);
@@ -66,5 +75,11 @@ static_assert(shape_of("activation_40") == cnngen::Shape::image(4, 4, 1024));   
 static_assert(shape_of("activation_49") == cnngen::Shape::image(2, 2, 2048));   // end of stage 5
 static_assert(shape_of("average_pooling2d_1") == cnngen::Shape::image(1, 1, 2048));
 static_assert(model.output_shape() == cnngen::Shape::flat(6));
+
+// The same definition for another data set: 96x96 images of 10 classes (STL-10's size). Stage 5
+// ends on 3x3 images, which the 2x2 average pool takes to 1x1 as Keras's 'valid' pool does.
+inline constexpr auto resnet50_96_10 = ResNet50<96, 96, 3, 10>;
+static_assert(resnet50_96_10.output_shape() == cnngen::Shape::flat(10));
+static_assert(resnet50_96_10.total_params() == 23'600'006 - 6 * 2049 + 10 * 2049);
 
 }  // namespace resnet50
