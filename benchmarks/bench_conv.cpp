@@ -167,7 +167,7 @@ int main(int argc, char** argv) {
     const cnngen::Node& node = resnet.nodes[i];
     if (node.op != cnngen::Op::conv2d) continue;
     // Inference: the forward with the BatchNorm, Add and ReLU that follow it applied to its tiles
-    // (plan.hpp's inference_fusion), against oneDNN's convolution with the same post-ops.
+    // (fusion.hpp's inference_fusion), against oneDNN's convolution with the same post-ops.
     const cnngen::NodeKernels kernels = cnngen::kernels_of(resnet, i);
     const KernelSpec* fused = kernels.find(cnngen::Op::conv2d, Pass::bn_infer_fwd);
     // A kernel's shape label: its name without the pass, "conv2d_15x15x64_to_15x15x64_u64_k3x3_s1x1_p1_1_1_1".

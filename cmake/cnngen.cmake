@@ -7,8 +7,8 @@
 # their kernels are generated once each. SHARDS splits generation across that many processes.
 # AUTOSCHEDULE_PLUGIN (the benchmarks' twins): every kernel scheduled by that autoscheduler plugin
 # (Adams2019, beam 1) instead of schedules/, its functions prefixed with <lib>_ so that the library
-# links beside the hand-scheduled one. KINDS keeps only the kernels of those kinds (plan.hpp's names,
-# e.g. conv_fwd): Adams2019 took 42 s for the benchmarks' 69 convolution kernels on 2 cores.
+# links beside the hand-scheduled one. KINDS keeps only the kernels of those kinds (KernelSpec::kind(),
+# e.g. conv2d_fwd): Adams2019 took 42 s for the benchmarks' 69 convolution kernels on 2 cores.
 #
 #   header --planner (no Halide, ~1 s)--> kernels.txt, table.cpp
 #   kernels.txt --cnngen-gen (Halide) x SHARDS--> kernels_<i>.a

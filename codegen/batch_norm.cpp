@@ -2,7 +2,7 @@
 // variance (C). M = N*H*W values per channel.
 //   train:     mean = sum(x)/M, var = sum((x-mean)^2)/M (two passes: no cancellation), y = gamma*(x-mean)/sqrt(var+eps) + beta
 //   inference: y = gamma*(x - moving_mean)/sqrt(moving_var + eps) + beta
-//   (both forwards end with the activation fused into them, if any: plan.hpp's fused_activation)
+//   (both forwards end with the activation fused into them, if any: fusion.hpp's fused_activation)
 //   backward (batch statistics): xhat = (x-mean)/sqrt(var+eps), d_beta = sum(dy), d_gamma = sum(dy*xhat),
 //              dx = gamma/sqrt(var+eps)/M * (M*dy - d_beta - xhat*d_gamma)
 #include "kernel.hpp"

@@ -1,5 +1,5 @@
 // Conv2D, the three passes, and inference's forward with the BatchNorm (Add, activation) after it
-// applied (conv_bn_infer_fwd) and the weight layout it reads (conv_block_weights). Shapes (per sample, NHWC; Halide (c, x, y, n)):
+// applied (conv2d_bn_infer_fwd) and the weight layout it reads (conv2d_block_weights). Shapes (per sample, NHWC; Halide (c, x, y, n)):
 //   in (H, W, Cin), w (KH, KW, Cin, Cout) as Halide (co, ci, kx, ky), b (Cout), out (OH, OW, Cout).
 // Padding is explicit (pt, pb, pl, pr): 'same' was resolved to it by the DSL, TensorFlow's way.
 #include "kernel.hpp"
@@ -25,7 +25,7 @@ Func zero_padded(ImageParam in, const Shape& s, const KernelSpec& k) {
   return f;
 }
 
-// The layout of conv_block_weights' output, which conv_bn_infer_fwd reads: Keras's (co, ci, kx, ky)
+// The layout of conv2d_block_weights' output, which conv2d_bn_infer_fwd reads: Keras's (co, ci, kx, ky)
 // with the output channels in blocks of the forward's register tile, the blocks outermost, so
 // w_blocked[cv + B (ci + Cin (kx + KW (ky + KH cb)))] = w(cb B + cv, ci, kx, ky). B is the tile's
 // channels where they divide the output channels, else all of them (the Keras order itself).
@@ -70,7 +70,7 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
   const bool flat = scheduled && conv2d::flattens_pixels(k), flat_in = flat && conv2d::flattens_input(k);
   const std::vector<Var> at = flat ? std::vector<Var>{c, p} : std::vector<Var>{c, x, y, n};
   ImageParam in = flat_in ? matrix_param("in", s.c) : image_param("in", s);
-  // At inference the weights come blocked by conv_block_weights, once per change rather than per batch.
+  // At inference the weights come blocked by conv2d_block_weights, once per change rather than per batch.
   ImageParam w = inference ? fixed_param("w_blocked", {o.c * s.c * k.kernel.w * k.kernel.h})
                            : fixed_param("w", {o.c, s.c, k.kernel.w, k.kernel.h});
   ImageParam b = fixed_param("b", {o.c});
@@ -111,10 +111,10 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
   if (k.use_bias) args.push_back(b);
   st.out = Func("out");
   if (inference) {
-    // The epilogue of plan.hpp's inference_fusion, applied where the schedule stores the
+    // The epilogue of fusion.hpp's inference_fusion, applied where the schedule stores the
     // convolution: each register tile, or on small images each task's tiles (schedules/conv2d.cpp).
     ImageParam scale = fixed_param("scale", {o.c}), shift = fixed_param("shift", {o.c});
-    st.raw = Func("raw");  // the convolution as conv_fwd stores it; a schedule may store it first
+    st.raw = Func("raw");  // the convolution as conv2d_fwd stores it; a schedule may store it first
     st.raw(at) = st.conv(at);
     Expr v = st.raw(at) * scale(c) + shift(c);
     args.push_back(scale), args.push_back(shift);

@@ -24,7 +24,7 @@ struct KernelInput {
 
 struct BuiltKernel {
   Halide::Pipeline pipeline;
-  std::vector<KernelInput> inputs;  // in plan.hpp's order; outputs follow implicitly
+  std::vector<KernelInput> inputs;  // in the order its layer kind's unit documents; outputs follow implicitly
 
   std::vector<Halide::Argument> arguments() const {
     std::vector<Halide::Argument> a;

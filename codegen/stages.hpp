@@ -9,8 +9,8 @@
 namespace cnngen::codegen {
 
 // out(co, x, y, n) = b(co) + sum_{ky, kx, ci} w(co, ci, kx, ky) * padded(ci, x*sw + kx - pl, y*sh + ky - pt, n)
-// conv_bn_infer_fwd: out = act(raw * scale + shift [+ residual]), raw the convolution.
-// Hand-scheduled pointwise forwards (plan.hpp's flattens_pixels): out(co, p) over points p = x + W (y + H n).
+// conv2d_bn_infer_fwd: out = act(raw * scale + shift [+ residual]), raw the convolution.
+// Hand-scheduled pointwise forwards (conv2d.hpp's flattens_pixels): out(co, p) over points p = x + W (y + H n).
 struct Conv2dFwd {
   // padded: the input as the reduction reads it (zero border, clamped, or a strided pointwise
   // layer's grid); w_blocked: the weights by the tile's channel block

@@ -139,11 +139,11 @@ void schedule(Conv2dFwd& s, const KernelSpec& k) {
     }
     // A fused inference epilogue (BatchNorm, residual, ReLU) runs over the task's stored tiles, not
     // on each register tile as it leaves the registers: on the 3x3 4x4x256 layer, whose 4 x 7 tile
-    // needs 33 vector registers (one spill in conv_fwd), LLVM allocated the epilogue's variant with
-    // ~24 register moves per step and ran at 100-153 GFLOP/s against conv_fwd's 217-244. Stored
-    // first, the loop is conv_fwd's, and the epilogue reads 64 channels x 16 pixels x the batch
-    // from L2: in one interleaved run the 3x3 layer measured 163 GFLOP/s against conv_fwd's 176,
-    // the other small-image forwards 0.84-1.07x their conv_fwd.
+    // needs 33 vector registers (one spill in conv2d_fwd), LLVM allocated the epilogue's variant with
+    // ~24 register moves per step and ran at 100-153 GFLOP/s against conv2d_fwd's 217-244. Stored
+    // first, the loop is conv2d_fwd's, and the epilogue reads 64 channels x 16 pixels x the batch
+    // from L2: in one interleaved run the 3x3 layer measured 163 GFLOP/s against conv2d_fwd's 176,
+    // the other small-image forwards 0.84-1.07x their conv2d_fwd.
     small_image_tiled(s.raw, s.conv, s.r, batch, bt, schedules::conv_tile(o.c, o.w, o.h));
     Var c = s.out.args()[0], x = s.out.args()[1], y = s.out.args()[2], n = s.out.args()[3], co("co"), cv("cv");
     s.out.split(c, co, cv, bt.channels()).reorder(cv, x, y, n, co).parallel(co).vectorize(cv, bt.lanes);

@@ -81,7 +81,7 @@ inline BatchTile batch_tile(int channels) {
 }
 
 // A pointwise (1x1, unpadded; strided only on 4x4 and 2x2 outputs) forward is a matrix product over
-// the batch's output pixels (plan.hpp's flattens_pixels): its tile is channel vectors x consecutive points of that flattened
+// the batch's output pixels (conv2d.hpp's flattens_pixels): its tile is channel vectors x consecutive points of that flattened
 // dimension, with no row or batch to divide. 4 vectors x 6 points where the channels allow (24
 // accumulators, 29 registers with the weights and a broadcast): JIT-compiled beside the image and
 // batch tiles and called alternately, 1.00-1.09x their speed on 15x15x64 -> 256, 1.01-1.07x on

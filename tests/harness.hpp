@@ -44,7 +44,7 @@ inline std::string& last_halide_error() {
 }
 extern "C" inline void keep_halide_error(void*, const char* msg) { last_halide_error() = msg; }
 
-// Runs the named kernel; args are halide_buffer_t* or scalar pointers in plan.hpp's order.
+// Runs the named kernel; args are halide_buffer_t* or scalar pointers in the order its layer kind's unit documents.
 inline void call(const cnngen::KernelTable& table, const std::string& name, std::vector<void*> args) {
   halide_set_error_handler(keep_halide_error);
   cnngen::KernelFn fn = table.find(name);

@@ -62,7 +62,7 @@ TEST_P(WholeNetwork, ForwardMatchesReferenceInTrainingAndInference) {
   }
 }
 
-// Inference keeps its convolutions' weights blocked between batches (Network::conv_bn_inference):
+// Inference keeps its convolutions' weights blocked between batches (the Conv2D step's inference, runtime/src/layers/conv2d.cpp):
 // a change of the weights, through parameters() or an optimizer step, must reach the next batch.
 TEST_P(WholeNetwork, InferenceFollowsChangedWeights) {
   cnngen::Model model(GetParam().graph, cnngen::generated::zoo());

@@ -38,7 +38,8 @@ struct Node {
 };
 
 // A layer kind's graph-level rules, specialised by its unit (dsl/cnngen/layers/<unit>.hpp) for its
-// DSL type L: op, keras_type, keras_prefix, min_inputs, max_inputs, infer(node, input shapes, layer)
+// DSL type L, on rules::KindDefaults (one input, no parameters): op, keras_type, keras_prefix,
+// min_inputs, max_inputs, infer(node, input shapes, layer)
 // (the shape rule: sets node.out and the kind's fields, or returns what is wrong), params,
 // non_trainable_params, and kernels(graph, node) (the kernels the node runs, see kernel_spec.hpp);
 // optionally macs(node), the multiply-accumulates of one sample's forward (none if absent).

@@ -5,6 +5,13 @@
 
 namespace cnngen::rules {
 
+// What a layer kind has unless its LayerKind says otherwise: one input, no parameters.
+struct KindDefaults {
+  static constexpr int min_inputs = 1, max_inputs = 1;
+  static constexpr long long params(const Node&) { return 0; }
+  static constexpr long long non_trainable_params(const Node&) { return 0; }
+};
+
 constexpr Message error(std::string_view what, const Shape& s) {
   Message m;
   m += what;

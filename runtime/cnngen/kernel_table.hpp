@@ -12,7 +12,7 @@ namespace cnngen {
 using KernelFn = int (*)(void**);
 
 // The table entry of a kernel that takes its images as (channels, pixels x batch) matrices
-// (plan.hpp's flattens_pixels): it calls `inner` with the `arity` arguments it was given, the ones at
+// (conv2d.hpp's flattens_pixels): it calls `inner` with the `arity` arguments it was given, the ones at
 // positions `images` replaced by 2-D views of the same dense 4-D (c, x, y, n) tensors.
 template <KernelFn inner, int arity, int... images>
 int with_flat_images(void** args) {

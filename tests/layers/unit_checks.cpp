@@ -55,6 +55,20 @@ void expect_matches_differences(const std::string& what, const std::function<Vec
   }
 }
 
+void adjoint_of_weights_layer(AdjointCheck& c, cnngen::Op op) {
+  const cnngen::Node& node = c.node;
+  Buffer in = c.bound(0), w = c.bound(1), d_in = shaped_like(in), d_w = shaped_like(w), d_b(node.units);
+  harness::call(c.table, c.name(op, cnngen::Pass::bwd_data), {c.d_out.raw_buffer(), w.raw_buffer(), d_in.raw_buffer()});
+  std::vector<void*> args{in.raw_buffer(), c.d_out.raw_buffer(), d_w.raw_buffer()};
+  if (node.use_bias) args.push_back(d_b.raw_buffer());
+  harness::call(c.table, c.name(op, cnngen::Pass::bwd_weights), args);
+  EXPECT_CLOSE(vec(d_in), c.oracle(0), "d_in");
+  EXPECT_CLOSE(vec(d_w), c.oracle(1), "d_w");
+  if (node.use_bias) {
+    EXPECT_CLOSE(vec(d_b), c.oracle(2), "d_b");
+  }
+}
+
 Vec ReferenceNet::param(const cnngen::Node& node, const char* what) const {
   const std::string name = std::string(node.name.view()) + "/" + what;
   for (const cnngen::Parameter& p : net.parameters())

@@ -76,6 +76,10 @@ struct AdjointCheck {
 // Activation unit's check, and the Dense unit's for its activation.
 void check_activation_kernels(KernelCheck& t, cnngen::Act act, const Vec& act_in);
 
+// The adjoint check of a layer with weights (Conv2D, Dense: op): inputs in, w, [b]; its bwd_data
+// and bwd_weights kernels against propagate_adjoints' gradients of all three.
+void adjoint_of_weights_layer(AdjointCheck& c, cnngen::Op op);
+
 #define CNNGEN_DECLARE_UNIT_TESTS(unit, type)   \
   void check_##unit(KernelCheck& c);            \
   void reference_##unit(ReferenceNet& r, int node); \

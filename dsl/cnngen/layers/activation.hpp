@@ -37,18 +37,15 @@ inline void add_kernels(const GraphView& g, int i, Act a, NodeKernels& k) {
 }  // namespace activation
 
 template <>
-struct LayerKind<layers::Activation> {
+struct LayerKind<layers::Activation> : rules::KindDefaults {
   static constexpr Op op = Op::activation;
   static constexpr std::string_view keras_type = "Activation", keras_prefix = "activation";
-  static constexpr int min_inputs = 1, max_inputs = 1;
   static constexpr Message infer(Node& n, const Shape*, const layers::Activation& l) {
     n.act = l.activation.act;
     if (Message m = rules::known(l.activation); !m.empty()) return m;
     n.out = n.in;
     return {};
   }
-  static constexpr long long params(const Node&) { return 0; }
-  static constexpr long long non_trainable_params(const Node&) { return 0; }
   static NodeKernels kernels(const GraphView& g, int i) {
     NodeKernels k;
     activation::add_kernels(g, i, g.nodes[i].act, k);

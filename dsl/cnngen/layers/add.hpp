@@ -14,7 +14,7 @@ struct Add {
 }  // namespace layers
 
 template <>
-struct LayerKind<layers::Add> {
+struct LayerKind<layers::Add> : rules::KindDefaults {
   static constexpr Op op = Op::add;
   static constexpr std::string_view keras_type = "Add", keras_prefix = "add";
   static constexpr int min_inputs = 2, max_inputs = 2;
@@ -30,8 +30,6 @@ struct LayerKind<layers::Add> {
     n.out = n.in;
     return {};
   }
-  static constexpr long long params(const Node&) { return 0; }
-  static constexpr long long non_trainable_params(const Node&) { return 0; }
   static NodeKernels kernels(const GraphView& g, int i) {
     KernelSpec s;
     s.op = Op::add, s.pass = Pass::fwd, s.act = fused_activation(g, i);

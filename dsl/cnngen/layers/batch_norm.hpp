@@ -22,10 +22,9 @@ struct BatchNormalization {
 }  // namespace layers
 
 template <>
-struct LayerKind<layers::BatchNormalization> {
+struct LayerKind<layers::BatchNormalization> : rules::KindDefaults {
   static constexpr Op op = Op::batch_norm;
   static constexpr std::string_view keras_type = "BatchNormalization", keras_prefix = "batch_normalization";
-  static constexpr int min_inputs = 1, max_inputs = 1;
   static constexpr Message infer(Node& n, const Shape*, const layers::BatchNormalization& l) {
     n.momentum = l.momentum, n.epsilon = l.epsilon;
     if (l.axis != -1 && l.axis != n.in.rank) return rules::error("axis must be -1 or the channel axis, input ", n.in);

@@ -17,7 +17,7 @@ struct Concatenate {
 }  // namespace layers
 
 template <>
-struct LayerKind<layers::Concatenate> {
+struct LayerKind<layers::Concatenate> : rules::KindDefaults {
   static constexpr Op op = Op::concatenate;
   static constexpr std::string_view keras_type = "Concatenate", keras_prefix = "concatenate";
   static constexpr int min_inputs = 2, max_inputs = kMaxInputs;
@@ -37,8 +37,6 @@ struct LayerKind<layers::Concatenate> {
     }
     return {};
   }
-  static constexpr long long params(const Node&) { return 0; }
-  static constexpr long long non_trainable_params(const Node&) { return 0; }
   static NodeKernels kernels(const GraphView& g, int i) {
     const Node& n = g.nodes[i];
     NodeKernels k;

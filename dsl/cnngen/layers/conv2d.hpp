@@ -30,10 +30,9 @@ struct Conv2D {
 }  // namespace layers
 
 template <>
-struct LayerKind<layers::Conv2D> {
+struct LayerKind<layers::Conv2D> : rules::KindDefaults {
   static constexpr Op op = Op::conv2d;
   static constexpr std::string_view keras_type = "Conv2D", keras_prefix = "conv2d";
-  static constexpr int min_inputs = 1, max_inputs = 1;
   static constexpr Message infer(Node& n, const Shape*, const layers::Conv2D& l) {
     n.units = l.filters, n.kernel = l.kernel_size, n.strides = l.strides, n.use_bias = l.use_bias;
     n.act = l.activation.act;
@@ -48,7 +47,6 @@ struct LayerKind<layers::Conv2D> {
   static constexpr long long params(const Node& n) {
     return static_cast<long long>(n.kernel.h) * n.kernel.w * n.in.c * n.units + (n.use_bias ? n.units : 0);
   }
-  static constexpr long long non_trainable_params(const Node&) { return 0; }
   // Multiply-accumulates of one sample's forward: every output value sums KH x KW x Cin products.
   static constexpr long long macs(const Node& n) { return n.out.size() * n.kernel.h * n.kernel.w * n.in.c; }
   static NodeKernels kernels(const GraphView& g, int i) {

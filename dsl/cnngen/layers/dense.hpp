@@ -20,10 +20,9 @@ struct Dense {
 }  // namespace layers
 
 template <>
-struct LayerKind<layers::Dense> {
+struct LayerKind<layers::Dense> : rules::KindDefaults {
   static constexpr Op op = Op::dense;
   static constexpr std::string_view keras_type = "Dense", keras_prefix = "dense";
-  static constexpr int min_inputs = 1, max_inputs = 1;
   static constexpr Message infer(Node& n, const Shape*, const layers::Dense& l) {
     n.units = l.units, n.act = l.activation.act, n.use_bias = l.use_bias;
     if (Message m = rules::known(l.activation); !m.empty()) return m;
@@ -34,7 +33,6 @@ struct LayerKind<layers::Dense> {
   }
   static constexpr long long params(const Node& n) { return static_cast<long long>(n.in.c) * n.units + (n.use_bias ? n.units : 0); }
   static constexpr long long macs(const Node& n) { return static_cast<long long>(n.in.c) * n.units; }
-  static constexpr long long non_trainable_params(const Node&) { return 0; }
   static NodeKernels kernels(const GraphView& g, int i) {
     NodeKernels k;
     for (Pass p : {Pass::fwd, Pass::bwd_data, Pass::bwd_weights}) k.add(spec_of(g.nodes[i], p));

@@ -38,18 +38,15 @@ constexpr uint32_t threshold(float rate) { return static_cast<uint32_t>(rate * 1
 }  // namespace dropout
 
 template <>
-struct LayerKind<layers::Dropout> {
+struct LayerKind<layers::Dropout> : rules::KindDefaults {
   static constexpr Op op = Op::dropout;
   static constexpr std::string_view keras_type = "Dropout", keras_prefix = "dropout";
-  static constexpr int min_inputs = 1, max_inputs = 1;
   static constexpr Message infer(Node& n, const Shape*, const layers::Dropout& l) {
     n.rate = l.rate;
     if (!(l.rate >= 0 && l.rate < 1)) return rules::error("rate must be at least 0 and below 1, input ", n.in);
     n.out = n.in;
     return {};
   }
-  static constexpr long long params(const Node&) { return 0; }
-  static constexpr long long non_trainable_params(const Node&) { return 0; }
   static NodeKernels kernels(const GraphView& g, int i) {
     NodeKernels k;
     for (Pass p : {Pass::train_fwd, Pass::bwd}) {

@@ -12,16 +12,13 @@ struct Flatten {
 }  // namespace layers
 
 template <>
-struct LayerKind<layers::Flatten> {
+struct LayerKind<layers::Flatten> : rules::KindDefaults {
   static constexpr Op op = Op::flatten;
   static constexpr std::string_view keras_type = "Flatten", keras_prefix = "flatten";
-  static constexpr int min_inputs = 1, max_inputs = 1;
   static constexpr Message infer(Node& n, const Shape*, const layers::Flatten&) {
     n.out = Shape::flat(static_cast<int>(n.in.size()));
     return {};
   }
-  static constexpr long long params(const Node&) { return 0; }
-  static constexpr long long non_trainable_params(const Node&) { return 0; }
   static NodeKernels kernels(const GraphView&, int) { return {}; }
 };
 

@@ -39,24 +39,18 @@ inline NodeKernels kernels(const Node& n, Op pool) {
 }  // namespace global_pooling2d
 
 template <>
-struct LayerKind<layers::GlobalAveragePooling2D> {
+struct LayerKind<layers::GlobalAveragePooling2D> : rules::KindDefaults {
   static constexpr Op op = Op::global_avg_pool2d;
   static constexpr std::string_view keras_type = "GlobalAveragePooling2D", keras_prefix = "global_average_pooling2d";
-  static constexpr int min_inputs = 1, max_inputs = 1;
   static constexpr Message infer(Node& n, const Shape*, const layers::GlobalAveragePooling2D&) { return global_pooling2d::infer(n); }
-  static constexpr long long params(const Node&) { return 0; }
-  static constexpr long long non_trainable_params(const Node&) { return 0; }
   static NodeKernels kernels(const GraphView& g, int i) { return global_pooling2d::kernels(g.nodes[i], Op::avg_pool2d); }
 };
 
 template <>
-struct LayerKind<layers::GlobalMaxPooling2D> {
+struct LayerKind<layers::GlobalMaxPooling2D> : rules::KindDefaults {
   static constexpr Op op = Op::global_max_pool2d;
   static constexpr std::string_view keras_type = "GlobalMaxPooling2D", keras_prefix = "global_max_pooling2d";
-  static constexpr int min_inputs = 1, max_inputs = 1;
   static constexpr Message infer(Node& n, const Shape*, const layers::GlobalMaxPooling2D&) { return global_pooling2d::infer(n); }
-  static constexpr long long params(const Node&) { return 0; }
-  static constexpr long long non_trainable_params(const Node&) { return 0; }
   static NodeKernels kernels(const GraphView& g, int i) { return global_pooling2d::kernels(g.nodes[i], Op::max_pool2d); }
 };
 

@@ -12,7 +12,7 @@ struct Input {
 }  // namespace layers
 
 template <>
-struct LayerKind<layers::Input> {
+struct LayerKind<layers::Input> : rules::KindDefaults {
   static constexpr Op op = Op::input;
   static constexpr std::string_view keras_type = "InputLayer", keras_prefix = "input";
   static constexpr int min_inputs = 0, max_inputs = 0;
@@ -21,8 +21,6 @@ struct LayerKind<layers::Input> {
     if (l.height <= 0 || l.width <= 0 || l.channels <= 0) return rules::error("every dimension must be positive, got ", n.out);
     return {};
   }
-  static constexpr long long params(const Node&) { return 0; }
-  static constexpr long long non_trainable_params(const Node&) { return 0; }
   static NodeKernels kernels(const GraphView&, int) { return {}; }
 };
 

@@ -45,24 +45,18 @@ inline NodeKernels kernels(const Node& n) {
 }  // namespace pooling2d
 
 template <>
-struct LayerKind<layers::MaxPooling2D> {
+struct LayerKind<layers::MaxPooling2D> : rules::KindDefaults {
   static constexpr Op op = Op::max_pool2d;
   static constexpr std::string_view keras_type = "MaxPooling2D", keras_prefix = "max_pooling2d";
-  static constexpr int min_inputs = 1, max_inputs = 1;
   static constexpr Message infer(Node& n, const Shape*, const layers::MaxPooling2D& l) { return pooling2d::infer(n, l); }
-  static constexpr long long params(const Node&) { return 0; }
-  static constexpr long long non_trainable_params(const Node&) { return 0; }
   static NodeKernels kernels(const GraphView& g, int i) { return pooling2d::kernels(g.nodes[i]); }
 };
 
 template <>
-struct LayerKind<layers::AveragePooling2D> {
+struct LayerKind<layers::AveragePooling2D> : rules::KindDefaults {
   static constexpr Op op = Op::avg_pool2d;
   static constexpr std::string_view keras_type = "AveragePooling2D", keras_prefix = "average_pooling2d";
-  static constexpr int min_inputs = 1, max_inputs = 1;
   static constexpr Message infer(Node& n, const Shape*, const layers::AveragePooling2D& l) { return pooling2d::infer(n, l); }
-  static constexpr long long params(const Node&) { return 0; }
-  static constexpr long long non_trainable_params(const Node&) { return 0; }
   static NodeKernels kernels(const GraphView& g, int i) { return pooling2d::kernels(g.nodes[i]); }
 };
 

@@ -19,10 +19,9 @@ struct ZeroPadding2D {
 }  // namespace layers
 
 template <>
-struct LayerKind<layers::ZeroPadding2D> {
+struct LayerKind<layers::ZeroPadding2D> : rules::KindDefaults {
   static constexpr Op op = Op::zero_padding2d;
   static constexpr std::string_view keras_type = "ZeroPadding2D", keras_prefix = "zero_padding2d";
-  static constexpr int min_inputs = 1, max_inputs = 1;
   static constexpr Message infer(Node& n, const Shape*, const layers::ZeroPadding2D& l) {
     n.pad_top = l.top, n.pad_bottom = l.bottom, n.pad_left = l.left, n.pad_right = l.right;
     if (Message m = rules::needs_image(n); !m.empty()) return m;
@@ -30,8 +29,6 @@ struct LayerKind<layers::ZeroPadding2D> {
     n.out = Shape::image(n.in.h + l.top + l.bottom, n.in.w + l.left + l.right, n.in.c);
     return {};
   }
-  static constexpr long long params(const Node&) { return 0; }
-  static constexpr long long non_trainable_params(const Node&) { return 0; }
   static NodeKernels kernels(const GraphView& g, int i) {
     NodeKernels k;
     for (Pass p : {Pass::fwd, Pass::bwd}) {
