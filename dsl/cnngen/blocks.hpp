@@ -66,3 +66,32 @@ constexpr Tensor convolutional_block(G& g, Tensor x, int f, Filters filters, int
 }
 
 }  // namespace cnngen
+
+namespace cnngen {
+
+// The course's Inception module: four branches over the same input, joined along the channels.
+//   1x1 conv (f1x1)  |  1x1 conv (f3x3_reduce) -> 3x3 conv (f3x3)  |  1x1 conv (f5x5_reduce) -> 5x5 conv
+//   (f5x5)  |  3x3 'same' max pool, stride 1 -> 1x1 conv (pool_proj); every convolution 'same' with ReLU.
+// On 28x28x192 with {64, 96, 128, 16, 32, 32} it gives the course's 28x28x256.
+struct InceptionFilters {
+  int f1x1, f3x3_reduce, f3x3, f5x5_reduce, f5x5, pool_proj;
+};
+
+template <class G>
+constexpr Tensor inception_module(G& g, Tensor x, InceptionFilters f, std::string_view name) {
+  const auto conv = [&](Tensor in, int filters, int k, std::string_view part) {
+    layers::Conv2D c;
+    c.filters = filters, c.kernel_size = k, c.padding = Padding::same, c.activation = Act::relu;
+    c.name += name, c.name += "_", c.name += part;
+    return g(c, in);
+  };
+  layers::MaxPooling2D pool;
+  pool.pool_size = 3, pool.strides = 1, pool.padding = Padding::same;
+  pool.name += name, pool.name += "_pool";
+  layers::Concatenate join;
+  join.name += name, join.name += "_output";
+  return g(join, conv(x, f.f1x1, 1, "1x1"), conv(conv(x, f.f3x3_reduce, 1, "3x3_reduce"), f.f3x3, 3, "3x3"),
+           conv(conv(x, f.f5x5_reduce, 1, "5x5_reduce"), f.f5x5, 5, "5x5"), conv(g(pool, x), f.pool_proj, 1, "pool_proj"));
+}
+
+}  // namespace cnngen
