@@ -59,6 +59,22 @@ TEST(KernelNames, ChangeWithEveryField) {
   }
 }
 
+// Keras counts only the model's own layers: a branch the output never reads (ZooBranches' "unread")
+// has no parameters in the totals and no kernels; the network still builds around it.
+TEST(Graph, ALayerTheOutputDoesNotReadCountsNothing) {
+  const cnngen::GraphView g(zoo::branches);
+  int unread = -1;
+  for (int i = 0; i < static_cast<int>(g.nodes.size()); ++i)
+    if (g.nodes[i].name.view() == "unread") unread = i;
+  ASSERT_GE(unread, 0);
+  EXPECT_FALSE(g.nodes[unread].reaches_output);
+  EXPECT_EQ(cnngen::params(g.nodes[unread]), 0);
+  long long total = 0;
+  for (const cnngen::Node& n : g.nodes) total += n.reaches_output ? cnngen::kind_of(n.op).params(n) : 0;
+  EXPECT_EQ(zoo::branches.total_params(), total);
+  for (const KernelSpec& k : cnngen::kernels_of(g)) EXPECT_FALSE(k.op == cnngen::Op::dense && k.units == 5) << k.name();
+}
+
 // The planner's line format reads back every field.
 TEST(KernelSpecs, SurviveTheirLineFormat) {
   for (const cnngen::GraphView& g : every_model())

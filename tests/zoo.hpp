@@ -130,6 +130,7 @@ inline constexpr auto branches = cnngen::functional<"ZooBranches", [](auto& g) {
   x = g(Flatten{}, x);
   auto f = g(Dense{.units = 7, .activation = relu}, x);
   auto h = g(Dense{.units = 9}, x);
+  g(Dense{.units = 5, .name = "unread"}, h);                          // a branch the output never reads
   x = g(Concatenate{}, f, h);                                          // (16)
   return g(Dense{.units = 3, .activation = softmax}, x);
 }>();

@@ -40,9 +40,6 @@ inline constexpr Act tanh = Act::tanh;
 inline constexpr Act softmax = Act::softmax;
 
 }  // namespace layers
-}  // namespace cnngen
-
-namespace cnngen {
 
 constexpr std::string_view act_name(Act a) {
   constexpr std::string_view names[] = {"linear", "relu", "sigmoid", "tanh", "softmax"};

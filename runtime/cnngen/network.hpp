@@ -58,8 +58,9 @@ class Network;
 class LayerStep {
  public:
   virtual ~LayerStep() = default;
-  // Keras's initialisers for the step's parameters; each layer draws from its own stream.
-  virtual void initialize(Network&, uint64_t /*seed*/) {}
+  // Keras's initialisers for the step's parameters (of the network's, by index); each layer draws
+  // from its own stream.
+  virtual void initialize(std::vector<Parameter>& /*params*/, uint64_t /*seed*/) {}
   // Buffers of capacity images besides the node's output.
   virtual void allocate(Network&, int /*capacity*/) {}
   // True when the node's output is its input's memory (no kernel writes it).

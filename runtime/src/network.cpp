@@ -85,7 +85,9 @@ Network::Network(GraphView graph, const KernelTable& kernels) : graph_(graph), k
   if (count == 0 || graph_.nodes[0].op != Op::input)
     throw std::invalid_argument("model " + std::string(graph_.name) + " does not start with an Input layer");
   slots_.resize(count);
-  for (int i = 0; i < count; ++i) slots_[i].step = make_step(*this, i);
+  // A layer the output does not read runs nothing (the planner generated no kernel for it).
+  for (int i = 0; i < count; ++i)
+    slots_[i].step = graph_.nodes[i].reaches_output ? make_step(*this, i) : std::make_unique<LayerStep>();
   for (int i = 0; i < count; ++i) slots_[i].fused_at_inference = fused_into_conv_at_inference(graph_, i);
   // Gradients flow back only as far as parameters: the stem's padding of the input needs none.
   for (int i = 0; i < count; ++i) {
@@ -150,7 +152,7 @@ std::string Network::profile_report() const {
 }
 
 void Network::initialize(uint64_t seed) {
-  for (Slot& s : slots_) s.step->weights_changed(), s.step->initialize(*this, seed);
+  for (Slot& s : slots_) s.step->weights_changed(), s.step->initialize(params_, seed);
 }
 
 Buffer Network::param_buffer(int index, bool grad) {

@@ -19,8 +19,7 @@ class BatchNormStep : public LayerStep {
     moving_var_ = net.add_parameter(i_, "moving_variance", {c}, false);
   }
 
-  void initialize(Network& net, uint64_t) override {
-    std::vector<Parameter>& p = net.parameters();
+  void initialize(std::vector<Parameter>& p, uint64_t) override {
     for (auto [index, value] : {std::pair{gamma_, 1.0f}, {beta_, 0.0f}, {moving_mean_, 0.0f}, {moving_var_, 1.0f}})
       std::fill(p[index].value.begin(), p[index].value.end(), value);
   }

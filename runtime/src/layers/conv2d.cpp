@@ -26,11 +26,11 @@ class Conv2dStep : public LayerStep {
     if (node_.use_bias) b_ = net.add_parameter(i_, "bias", {node_.units}, true);
   }
 
-  void initialize(Network& net, uint64_t seed) override {
+  void initialize(std::vector<Parameter>& p, uint64_t seed) override {
     std::mt19937_64 rng = init::layer_stream(seed, node_);
     const double receptive = double(node_.kernel.h) * node_.kernel.w;
-    init::glorot_uniform(net.parameters()[w_].value, receptive * node_.in.c, receptive * node_.units, rng);
-    if (b_ >= 0) std::fill(net.parameters()[b_].value.begin(), net.parameters()[b_].value.end(), 0.0f);
+    init::glorot_uniform(p[w_].value, receptive * node_.in.c, receptive * node_.units, rng);
+    if (b_ >= 0) std::fill(p[b_].value.begin(), p[b_].value.end(), 0.0f);
   }
 
   void weights_changed() override { w_blocked_current_ = false; }

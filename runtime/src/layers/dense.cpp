@@ -21,10 +21,10 @@ class DenseStep : public LayerStep {
     if (node_.use_bias) b_ = net.add_parameter(i_, "bias", {node_.units}, true);
   }
 
-  void initialize(Network& net, uint64_t seed) override {
+  void initialize(std::vector<Parameter>& p, uint64_t seed) override {
     std::mt19937_64 rng = init::layer_stream(seed, node_);
-    init::glorot_uniform(net.parameters()[w_].value, node_.in.c, node_.units, rng);
-    if (b_ >= 0) std::fill(net.parameters()[b_].value.begin(), net.parameters()[b_].value.end(), 0.0f);
+    init::glorot_uniform(p[w_].value, node_.in.c, node_.units, rng);
+    if (b_ >= 0) std::fill(p[b_].value.begin(), p[b_].value.end(), 0.0f);
   }
 
   void allocate(Network&, int capacity) override {
