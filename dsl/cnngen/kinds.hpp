@@ -1,7 +1,10 @@
-// The registration of every layer kind: its unit's name (the files dsl/cnngen/layers/<name>.hpp,
-// codegen/<name>.cpp, runtime/src/layers/<name>.cpp, tests/layers/<name>.cpp) and its DSL type.
-// A node's Op is its kind's place in this list; the planner, the generator, the executor and the
-// tests find a kind's parts through it. Adding a layer kind: write its unit, add one line here.
+// The registration of every layer kind: its unit's name and its DSL type. A node's Op is its kind's
+// place in this list. The unit name prefixes its kernels (conv2d_fwd) and names what its files
+// define: LayerKind<type> in dsl/cnngen/layers/, build_<unit> in codegen/, make_<unit>_step in
+// runtime/src/layers/, check_, reference_ and adjoint_<unit> in tests/layers/ (close kinds may share
+// a file, as MaxPooling2D and AveragePooling2D do); the planner, the generator, the executor and
+// the tests find them through this list. Adding a layer kind: write its unit, add one line here
+// (and its header's #include in registry.hpp).
 #pragma once
 
 #define CNNGEN_LAYER_KINDS(X)           \
