@@ -100,6 +100,8 @@ inline constexpr auto heads = cnngen::sequential<"ZooHeads",
     Dense{.units = 84, .activation = softmax},
     Dense{.units = 10, .activation = relu},
     Dense{.units = 17},
+    BatchNormalization{},                                               // over a vector, then its relu fused
+    Activation{relu},
     Dense{.units = 10, .activation = softmax}>();
 
 // The whole image pooled two ways and added (flat tensors); Dropout on an image and on a vector.

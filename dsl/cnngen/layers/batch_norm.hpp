@@ -1,4 +1,6 @@
-// BatchNormalization over the channel axis of an image (epsilon 1e-3, momentum 0.99, as Keras).
+// BatchNormalization over the channel axis of an image, or of a vector (after a Dense: each unit
+// a channel over the batch), epsilon 1e-3, momentum 0.99, as Keras. A vector (C) runs the kernels
+// of the 1x1xC image, on a view of the same memory.
 // Parameters gamma, beta (trainable), moving mean, moving variance (not), each (C).
 // Kernels (inputs, then outputs; both forwards end with the activation fused into them, if any:
 // fusion.hpp's fused_activation):
@@ -30,7 +32,6 @@ struct LayerKind<layers::BatchNormalization> : rules::KindDefaults {
     if (l.axis != -1 && l.axis != n.in.rank) return rules::error("axis must be -1 or the channel axis, input ", n.in);
     if (!(l.epsilon > 0) || !(l.momentum >= 0 && l.momentum < 1))
       return rules::error("needs epsilon > 0 and 0 <= momentum < 1, input ", n.in);
-    if (n.in.rank != 3) return rules::error("normalises images only for now (after a Dense, it is not supported yet), input ", n.in);
     n.out = n.in;
     return {};
   }
@@ -40,6 +41,7 @@ struct LayerKind<layers::BatchNormalization> : rules::KindDefaults {
     NodeKernels k;
     for (Pass p : {Pass::train_fwd, Pass::infer_fwd, Pass::bwd}) {
       KernelSpec s = spec_of(g.nodes[i], p);
+      if (s.in.rank == 1) s.in = s.out = Shape::image(1, 1, s.in.c);
       s.kernel = s.strides = {0, 0};
       s.pad_top = s.pad_bottom = s.pad_left = s.pad_right = 0;
       if (p != Pass::bwd) s.act = fused_activation(g, i);

@@ -6,6 +6,12 @@ namespace cnngen {
 
 namespace {
 
+// A vector (c, n) as the (c, 1, 1, n) image the kernels take: the same memory.
+Buffer as_image(const Buffer& b) {
+  if (b.dimensions() == 4) return b;
+  return Buffer(const_cast<float*>(b.data()), {b.dim(0).extent(), 1, 1, b.dim(1).extent()});
+}
+
 class BatchNormStep : public LayerStep {
  public:
   BatchNormStep(Network& net, int node) : i_(node), node_(net.graph().nodes[node]) {
@@ -26,7 +32,8 @@ class BatchNormStep : public LayerStep {
 
   void allocate(Network&, int) override { mean_ = Buffer(node_.in.c), var_ = Buffer(node_.in.c); }
 
-  void forward(Network& net, Buffer in, Buffer out, bool training) override {
+  void forward(Network& net, Buffer in_any, Buffer out_any, bool training) override {
+    Buffer in = as_image(in_any), out = as_image(out_any);
     Buffer gamma = net.param_buffer(gamma_, false), beta = net.param_buffer(beta_, false);
     Buffer mm = net.param_buffer(moving_mean_, false), mv = net.param_buffer(moving_var_, false);
     float eps = node_.epsilon;
@@ -50,12 +57,13 @@ class BatchNormStep : public LayerStep {
     }
   }
 
-  void backward(Network& net, Buffer g) override {
-    Buffer in = net.output(node_.input());
+  void backward(Network& net, Buffer g_any) override {
+    Buffer in = as_image(net.output(node_.input())), g = as_image(g_any);
     Buffer gamma = net.param_buffer(gamma_, false), dgamma = net.param_buffer(gamma_, true);
     Buffer dbeta = net.param_buffer(beta_, true);
     float eps = node_.epsilon;
-    const auto bwd = [&](Buffer& t) {
+    const auto bwd = [&](Buffer& t_any) {
+      Buffer t = as_image(t_any);
       net.run(bwd_, "backward", i_, {in.raw_buffer(), gamma.raw_buffer(), mean_.raw_buffer(), var_.raw_buffer(),
                                       g.raw_buffer(), &eps, t.raw_buffer(), dgamma.raw_buffer(), dbeta.raw_buffer()});
     };
