@@ -46,6 +46,9 @@ struct Parameter {
 // Views of one batch of a node's tensor: an image (c, w, h, n) or a matrix (k, n).
 Buffer batch_view(const Buffer& b, int n);
 Buffer flat_view(const Buffer& b);
+// A matrix (c, n) as the (c, 1, 1, n) image of the same memory (an image is returned as it is):
+// how a vector runs the kernels of a 1x1 image.
+Buffer image_view(const Buffer& b);
 // The Halide dimensions of n samples of shape s: (c, w, h, n) or (c, n).
 std::vector<int> halide_dims(const Shape& s, int n);
 

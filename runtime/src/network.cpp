@@ -56,6 +56,11 @@ void add_into(const Buffer& dst, const Buffer& src) {
   for (int64_t i = 0; i < count; ++i) d[i] += s[i];
 }
 
+Buffer image_view(const Buffer& b) {
+  if (b.dimensions() == 4) return b;
+  return Buffer(const_cast<float*>(b.data()), {b.dim(0).extent(), 1, 1, b.dim(1).extent()});
+}
+
 Buffer flat_view(const Buffer& b) {
   return Buffer(const_cast<float*>(b.data()), static_cast<int>(b.number_of_elements()));
 }

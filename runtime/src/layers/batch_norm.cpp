@@ -1,16 +1,11 @@
 // BatchNormalization's run-time step: batch statistics in training (and the moving statistics they
 // update), the moving statistics at inference, unless the convolution before it applies it there.
+// A vector (after a Dense) runs the 1x1 image's kernels on image views of its tensors.
 #include "initializers.hpp"
 
 namespace cnngen {
 
 namespace {
-
-// A vector (c, n) as the (c, 1, 1, n) image the kernels take: the same memory.
-Buffer as_image(const Buffer& b) {
-  if (b.dimensions() == 4) return b;
-  return Buffer(const_cast<float*>(b.data()), {b.dim(0).extent(), 1, 1, b.dim(1).extent()});
-}
 
 class BatchNormStep : public LayerStep {
  public:
@@ -33,7 +28,7 @@ class BatchNormStep : public LayerStep {
   void allocate(Network&, int) override { mean_ = Buffer(node_.in.c), var_ = Buffer(node_.in.c); }
 
   void forward(Network& net, Buffer in_any, Buffer out_any, bool training) override {
-    Buffer in = as_image(in_any), out = as_image(out_any);
+    Buffer in = image_view(in_any), out = image_view(out_any);
     Buffer gamma = net.param_buffer(gamma_, false), beta = net.param_buffer(beta_, false);
     Buffer mm = net.param_buffer(moving_mean_, false), mv = net.param_buffer(moving_var_, false);
     float eps = node_.epsilon;
@@ -58,12 +53,12 @@ class BatchNormStep : public LayerStep {
   }
 
   void backward(Network& net, Buffer g_any) override {
-    Buffer in = as_image(net.output(node_.input())), g = as_image(g_any);
+    Buffer in = image_view(net.output(node_.input())), g = image_view(g_any);
     Buffer gamma = net.param_buffer(gamma_, false), dgamma = net.param_buffer(gamma_, true);
     Buffer dbeta = net.param_buffer(beta_, true);
     float eps = node_.epsilon;
     const auto bwd = [&](Buffer& t_any) {
-      Buffer t = as_image(t_any);
+      Buffer t = image_view(t_any);
       net.run(bwd_, "backward", i_, {in.raw_buffer(), gamma.raw_buffer(), mean_.raw_buffer(), var_.raw_buffer(),
                                       g.raw_buffer(), &eps, t.raw_buffer(), dgamma.raw_buffer(), dbeta.raw_buffer()});
     };

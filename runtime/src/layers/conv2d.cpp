@@ -3,6 +3,7 @@
 #include <cmath>
 #include <utility>
 
+#include "activation.hpp"
 #include "initializers.hpp"
 
 namespace cnngen {
@@ -49,8 +50,7 @@ class Conv2dStep : public LayerStep {
     if (act_bwd_) {  // the gradient before the forward's activation= (read from its output)
       scratch = net.borrow(node_.out);
       Buffer d_pre = batch_view(scratch, net.batch());
-      Buffer out = flat_view(net.output(i_)), dg = flat_view(g), dp = flat_view(d_pre);
-      net.run(act_bwd_, "activation backward", i_, {out.raw_buffer(), dg.raw_buffer(), dp.raw_buffer()});
+      activation::run_backward(net, act_bwd_, i_, node_.act, node_.units, net.output(i_), g, d_pre);
       g = d_pre;
     }
     Buffer in = net.output(node_.input());

@@ -1,5 +1,5 @@
-// MaxPooling2D's and AveragePooling2D's run-time steps: one kernel each way; the max pool's
-// backward reads its input to find each window's maximum.
+// The run-time step of the pools, MaxPooling2D's and AveragePooling2D's and the global ones: one
+// kernel each way; the max pool's backward reads its input to find each window's maximum.
 #include <cnngen/network.hpp>
 
 namespace cnngen {
@@ -13,13 +13,15 @@ class Pool2dStep : public LayerStep {
     bwd_ = net.kernel(i_, op, Pass::bwd);
   }
 
+  // A global pool's output (C) is written and read as the 1x1 image its window pool produces.
   void forward(Network& net, Buffer in, Buffer out, bool) override {
-    net.run(fwd_, "forward", i_, {in.raw_buffer(), out.raw_buffer()});
+    Buffer o = image_view(out);
+    net.run(fwd_, "forward", i_, {in.raw_buffer(), o.raw_buffer()});
   }
 
-  void backward(Network& net, Buffer g) override {
+  void backward(Network& net, Buffer g_any) override {
     if (!net.needs_gradient(node_.input())) return;
-    Buffer in = net.output(node_.input());
+    Buffer in = net.output(node_.input()), g = image_view(g_any);
     net.emit(node_.input(), [&](Buffer& t) {
       std::vector<void*> args;
       if (reads_input_) args.push_back(in.raw_buffer());
@@ -39,5 +41,14 @@ class Pool2dStep : public LayerStep {
 
 std::unique_ptr<LayerStep> make_max_pool2d_step(Network& net, int node) { return std::make_unique<Pool2dStep>(net, node, Op::max_pool2d); }
 std::unique_ptr<LayerStep> make_avg_pool2d_step(Network& net, int node) { return std::make_unique<Pool2dStep>(net, node, Op::avg_pool2d); }
+
+// GlobalAveragePooling2D and GlobalMaxPooling2D run these pools' kernels with a whole-image window
+// (dsl/cnngen/layers/global_pooling2d.hpp): the same step.
+std::unique_ptr<LayerStep> make_global_avg_pool2d_step(Network& net, int node) {
+  return std::make_unique<Pool2dStep>(net, node, Op::avg_pool2d);
+}
+std::unique_ptr<LayerStep> make_global_max_pool2d_step(Network& net, int node) {
+  return std::make_unique<Pool2dStep>(net, node, Op::max_pool2d);
+}
 
 }  // namespace cnngen
