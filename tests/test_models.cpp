@@ -33,7 +33,7 @@ void train_step(cnngen::Model& model) {
   };
   const double before = loss();
   net.set_sample_seeds({1, 2});
-  const cnngen::LossResult r = model.train_on_batch(x.data(), y, 2);
+  const cnngen::ModelLoss r = model.train_on_batch(x.data(), y, 2);
   EXPECT_TRUE(std::isfinite(r.loss));
   for (const cnngen::Parameter& p : net.parameters()) {
     if (!p.trainable) continue;

@@ -12,6 +12,7 @@
 #include <cnngen/model.hpp>
 #include <cnngen/network.hpp>
 #include <cnngen/optimizer.hpp>
+#include <cnngen/summary.hpp>
 
 #include "harness.hpp"
 #include "reference_network.hpp"
@@ -28,7 +29,7 @@ struct Model {
   cnngen::GraphView graph;
 };
 
-const Model kModels[] = {{"odd", zoo::odd}, {"activations", zoo::activations}, {"heads", zoo::heads}, {"global", zoo::global}, {"branches", zoo::branches}, {"residual", zoo::residual},
+const Model kModels[] = {{"odd", zoo::odd}, {"activations", zoo::activations}, {"heads", zoo::heads}, {"global", zoo::global}, {"branches", zoo::branches}, {"auxiliary", zoo::auxiliary}, {"residual", zoo::residual},
                          {"blocks", zoo::blocks}, {"stage2", zoo::stage2}, {"stage45", zoo::stage45}};
 
 LossKind loss_of(const Network& net) {
@@ -57,8 +58,11 @@ TEST_P(WholeNetwork, ForwardMatchesReferenceInTrainingAndInference) {
     const Vec x = random_vec(size_t(n) * net.graph().input_shape().size(), rng);
     const Vec want_infer = ref::network_logits(net, x, n, false);
     EXPECT_CLOSE(vec(net.forward(x.data(), n, false)), want_infer, "inference, batch " << n);
-    const Vec want_train = ref::network_logits(net, x, n, true);  // before forward(training) moves the statistics
-    EXPECT_CLOSE(vec(net.forward(x.data(), n, true)), want_train, "training, batch " << n);
+    // Before forward(training) moves the statistics; a training forward computes every output.
+    const std::vector<Vec> want_train = ref::network_head_logits(net, x, n, true);
+    net.forward(x.data(), n, true);
+    for (size_t h = 0; h < want_train.size(); ++h)
+      EXPECT_CLOSE(vec(net.logits(static_cast<int>(h))), want_train[h], "training, batch " << n << ", output " << h);
   }
 }
 
@@ -95,7 +99,8 @@ void fixed_seeds(Network& net, int n) {
 // The loss of a batch in training mode, from the generated forward pass.
 double loss_at(Network& net, const Vec& x, int n, const std::vector<int>& y) {
   fixed_seeds(net, n);
-  return cnngen::loss_and_gradient(loss_of(net), net.forward(x.data(), n, true), y, nullptr).loss;
+  net.forward(x.data(), n, true);
+  return cnngen::model_loss(loss_of(net), net, y, nullptr).loss;  // auxiliary outputs' weighted in
 }
 
 TEST_P(WholeNetwork, BackwardMatchesFiniteDifferencesOfTheLoss) {
@@ -107,9 +112,9 @@ TEST_P(WholeNetwork, BackwardMatchesFiniteDifferencesOfTheLoss) {
   const std::vector<int> y = labels(net, n);
 
   fixed_seeds(net, n);
-  const cnngen::Buffer& logits = net.forward(x.data(), n, true);
-  cnngen::Buffer d_logits(logits.dim(0).extent(), n);
-  cnngen::loss_and_gradient(loss_of(net), logits, y, &d_logits);
+  net.forward(x.data(), n, true);
+  std::vector<cnngen::Buffer> d_logits;
+  cnngen::model_loss(loss_of(net), net, y, &d_logits);
   net.backward(d_logits, /*input_gradient=*/true);
   const Vec d_x = vec(net.input_gradient());
 
@@ -167,6 +172,45 @@ TEST_P(WholeNetwork, TrainingUpdatesMovingStatisticsAsKeras) {
 
 INSTANTIATE_TEST_SUITE_P(Zoo, WholeNetwork, testing::ValuesIn(kModels),
                          [](const testing::TestParamInfo<Model>& i) { return std::string(i.param.label); });
+
+// Keras's loss_weights: the loss trained is the main output's plus 0.3 times the auxiliary's, each
+// from the reference network's logits; inference computes the main output alone.
+TEST(AuxiliaryOutputs, LossIsWeightedAndInferenceLeavesThemOut) {
+  cnngen::Model model(zoo::auxiliary, cnngen::generated::zoo());
+  model.compile(std::make_unique<cnngen::Adam>(1e-3), LossKind::categorical_crossentropy);
+  Network& net = model.network();
+  ASSERT_EQ(net.heads().size(), 2u);
+  EXPECT_EQ(net.graph().nodes[net.heads()[1].node].name.view(), "aux_predictions");
+  EXPECT_EQ(net.heads()[1].loss_weight, 0.3f);
+  const int n = 4;
+  std::mt19937 rng(2);
+  const Vec x = random_vec(size_t(n) * net.graph().input_shape().size(), rng);
+  const std::vector<int> y = labels(net, n);
+  const std::vector<Vec> want = ref::network_head_logits(net, x, n, true);
+  const auto loss_of_logits = [&](const Vec& logits) {
+    return cnngen::loss_and_gradient(LossKind::categorical_crossentropy, harness::buffer(logits, {net.classes(), n}), y, nullptr).loss;
+  };
+  net.forward(x.data(), n, true);
+  const cnngen::ModelLoss got = cnngen::model_loss(LossKind::categorical_crossentropy, net, y, nullptr);
+  ASSERT_EQ(got.heads.size(), 2u);
+  EXPECT_NEAR(got.loss, loss_of_logits(want[0]) + 0.3 * loss_of_logits(want[1]), 1e-4);
+  EXPECT_NEAR(got.heads[1].loss, loss_of_logits(want[1]), 1e-4);
+
+  net.forward(x.data(), n, false);
+  EXPECT_THROW(net.logits(1), std::logic_error);
+  EXPECT_EQ(cnngen::model_loss(LossKind::categorical_crossentropy, net, y, nullptr).heads.size(), 1u);
+  // The auxiliary head's layers are counted as Keras counts a model's layers, and not run at inference.
+  const cnngen::GraphView g(zoo::auxiliary);
+  for (const cnngen::Node& node : g.nodes) {
+    const bool aux = node.name.view().starts_with("aux_");
+    EXPECT_TRUE(node.reaches_output) << node.name.view();
+    EXPECT_EQ(node.used_at_inference, !aux) << node.name.view();
+  }
+  long long all = 0;
+  for (const cnngen::Node& node : g.nodes) all += cnngen::kind_of(node.op).params(node);
+  EXPECT_EQ(zoo::auxiliary.total_params(), all);
+  EXPECT_NE(cnngen::summary(g).find("aux_predictions (Activation)"), std::string::npos);
+}
 
 TEST(Network, RejectsAKernelTableOfAnotherModel) {
   try {

@@ -137,6 +137,25 @@ inline constexpr auto branches = cnngen::functional<"ZooBranches", [](auto& g) {
   return g(Dense{.units = 3, .activation = softmax}, x);
 }>();
 
+// A main and an auxiliary softmax head, the auxiliary (an Activation layer's, after a Dense) read from
+// the middle as Inception's are: trained together with the auxiliary's loss weighted, the auxiliary
+// left out at inference.
+inline constexpr auto auxiliary = cnngen::functional<"ZooAuxiliary", [](auto& g) {
+  auto x = g.input(Input{7, 5, 3});
+  x = g(Conv2D{.filters = 6, .kernel_size = 3, .padding = same, .activation = relu}, x);
+  auto aux = g(AveragePooling2D{.pool_size = 3, .strides = 2, .name = "aux_pool"}, x);  // (3, 2, 6)
+  aux = g(Conv2D{.filters = 4, .kernel_size = 1, .activation = relu, .name = "aux_conv"}, aux);
+  aux = g(Flatten{.name = "aux_flatten"}, aux);
+  aux = g(Dense{.units = 5, .name = "aux_logits"}, aux);
+  aux = g(Activation{.activation = softmax, .name = "aux_predictions"}, aux);
+  x = g(Conv2D{.filters = 8, .kernel_size = 3, .strides = 2, .padding = same}, x);  // (4, 3, 8)
+  x = g(BatchNormalization{}, x);
+  x = g(Activation{relu}, x);
+  x = g(GlobalAveragePooling2D{}, x);
+  x = g(Dense{.units = 5, .activation = softmax, .name = "predictions"}, x);
+  return cnngen::outputs(x, {aux, 0.3f});
+}>();
+
 // ResNet50 stage-2 shapes: 3x3 'same' 64 -> 64 and the 1x1 expansions on 15x15; then a strided 1x1
 // to 256 channels, whose weight gradient reads its input blocked (schedules/tiles.hpp's
 // blocks_weight_gradient_input), 64 channels in tiles of 14.
@@ -167,7 +186,7 @@ inline constexpr auto stage45 = cnngen::sequential<"ZooStage45",
     Dense{.units = 6, .activation = softmax}>();
 
 // Every zoo model, and HappyModel: what the kernel tests walk. Their kernels are library `zoo`.
-inline constexpr cnngen::GraphView all[] = {odd, padded, activations, heads, global, branches, residual, blocks, stage2, stage45,
+inline constexpr cnngen::GraphView all[] = {odd, padded, activations, heads, global, branches, auxiliary, residual, blocks, stage2, stage45,
                                             happy_model::model};
 
 }  // namespace zoo

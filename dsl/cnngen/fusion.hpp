@@ -5,11 +5,11 @@
 
 namespace cnngen {
 
-// The activation a network's loss absorbs: the output node's sigmoid or softmax (of a Dense or an
+// The activation a network's loss absorbs: an output node's sigmoid or softmax (of a Dense or an
 // Activation layer) is applied by the loss from the logits, never by a kernel, for stability.
 constexpr bool is_fused_head(const GraphView& g, int node) {
   const Node& n = g.nodes[node];
-  return node == g.output && (n.op == Op::dense || n.op == Op::activation) &&
+  return g.is_output(node) && (n.op == Op::dense || n.op == Op::activation) &&
          (n.act == Act::sigmoid || n.act == Act::softmax);
 }
 

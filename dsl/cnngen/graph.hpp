@@ -19,6 +19,8 @@ struct Graph {
   Node nodes[Cap]{};
   int size = 0;
   int output = -1;
+  Auxiliary auxiliary[kMaxAuxiliaryOutputs] = {};  // outputs trained besides the main one
+  int auxiliary_count = 0;
   Message error;
   int named[kLayerKinds] = {};  // layers of each kind so far, for Keras's automatic names
 
@@ -71,10 +73,11 @@ struct Graph {
     }
   }
 
-  // Called once the model's output is known: prunes what does not reach it from the counts, and
-  // checks that layer names are unique.
-  constexpr void finish(Tensor out) {
-    output = out.node;
+  // Called once the model's outputs are known: prunes what does not reach them from the counts,
+  // and checks that layer names are unique.
+  constexpr void finish(Tensor out) { finish(Outputs{out}); }
+  constexpr void finish(const Outputs& outs) {
+    output = outs.main.node;
     if (!error.empty()) return;
     if (output < 0) {
       error += "model ";
@@ -82,10 +85,12 @@ struct Graph {
       error += " returns no layer";
       return;
     }
-    for (int i = 0; i < size; ++i) nodes[i].reaches_output = i == output;
-    for (int i = output; i >= 0; --i)
-      if (nodes[i].reaches_output)
-        for (int in : nodes[i].input_nodes()) nodes[in].reaches_output = true;
+    for (int k = 0; k < outs.auxiliary_count; ++k)
+      if (!add_auxiliary(outs.auxiliary[k])) return;
+    for (int i = 0; i < size; ++i) nodes[i].used_at_inference = i == output;
+    mark_inputs(&Node::used_at_inference);
+    for (int i = 0; i < size; ++i) nodes[i].reaches_output = GraphView(*this).is_output(i);
+    mark_inputs(&Node::reaches_output);
     int order[Cap] = {};
     for (int i = 0; i < size; ++i) order[i] = i;
     std::sort(order, order + size, [&](int a, int b) { return nodes[a].name.view() < nodes[b].name.view(); });
@@ -100,6 +105,46 @@ struct Graph {
   }
 
  private:
+  // Sets flag on every input of a node that has it, walking back from the last node.
+  constexpr void mark_inputs(bool Node::*flag) {
+    for (int i = size - 1; i >= 0; --i)
+      if (nodes[i].*flag)
+        for (int in : nodes[i].input_nodes()) nodes[in].*flag = true;
+  }
+
+  // An auxiliary output predicts the main output's labels, with a positive finite loss weight.
+  constexpr bool add_auxiliary(const Auxiliary& a) {
+    if (a.x.node < 0) {
+      error += "model ";
+      error += name;
+      error += ": an auxiliary output is no layer of the model";
+      return false;
+    }
+    const Node& n = nodes[a.x.node];
+    Message what;
+    if (a.x.node == output) what += "is the main output as well";
+    else if (!(a.loss_weight > 0 && a.loss_weight < 1e30f)) what += "needs a positive finite loss weight";
+    else if (!(n.out == nodes[output].out)) {
+      what += "predicts the same labels as the main output, so needs its shape ";
+      append_shape(what, nodes[output].out);
+      what += ", got ";
+      append_shape(what, n.out);
+    }
+    for (int k = 0; k < auxiliary_count && what.empty(); ++k)
+      if (auxiliary[k].x.node == a.x.node) what += "is given twice as an output";
+    if (!what.empty()) {
+      error += "auxiliary output ";
+      error += n.name;
+      error += " (";
+      error += keras_type(n.op);
+      error += "): ";
+      error += what.view();
+      return false;
+    }
+    auxiliary[auxiliary_count++] = a;
+    return true;
+  }
+
   constexpr long long sum(long long (*f)(const Node&)) const {
     long long t = 0;
     for (int i = 0; i < size; ++i) t += f(nodes[i]);

@@ -12,6 +12,9 @@
 //     return g(Add{}, x, shortcut);
 //   }>();
 //
+// A functional model with auxiliary outputs returns cnngen::outputs(main, {aux, loss_weight}, ...)
+// (node.hpp): they are trained with the main output and dropped at inference.
+//
 // A mistake in either is a compile error whose first line reads
 //   In instantiation of 'struct cnngen::invalid_model<cnngen::FixedString<...>{"layer conv0 (Conv2D): kernel 7x7
 //   does not fit the input (None, 5, 5, 3) with padding valid"}>'
@@ -51,6 +54,8 @@ constexpr Graph<Size> compact(const Graph<Cap>& big) {
   for (int k = 0; k < kLayerKinds; ++k) g.named[k] = big.named[k];
   g.size = Size;
   g.output = big.output;
+  for (int k = 0; k < big.auxiliary_count; ++k) g.auxiliary[k] = big.auxiliary[k];
+  g.auxiliary_count = big.auxiliary_count;
   return g;
 }
 

@@ -26,7 +26,8 @@ struct Node {
   Act act = Act::linear;        // Activation, and Dense's activation
   float momentum = 0, epsilon = 0;
   float rate = 0;               // Dropout's fraction of values dropped
-  bool reaches_output = true;   // false for a branch the model's output does not read
+  bool reaches_output = true;   // false for a branch no output of the model reads
+  bool used_at_inference = true;  // false also for what only an auxiliary output reads
 
   constexpr int input(int k = 0) const { return k < arity ? inputs[k] : -1; }
   constexpr std::span<const int> input_nodes() const { return {inputs, static_cast<std::size_t>(arity)}; }
@@ -51,17 +52,50 @@ struct Tensor {
   int node = -1;
 };
 
+// Outputs besides the main one that a model can have (Inception's auxiliary heads).
+inline constexpr int kMaxAuxiliaryOutputs = 4;
+
+// An auxiliary output: trained with its loss times loss_weight added to the main output's (Keras's
+// loss_weights), and left out at inference. It predicts the same labels as the main output.
+struct Auxiliary {
+  Tensor x;
+  float loss_weight = 0;
+};
+
+// What a functional model's builder returns when it has auxiliary outputs:
+//   return cnngen::outputs(main, {aux1, 0.3f}, {aux2, 0.3f});
+struct Outputs {
+  Tensor main;
+  Auxiliary auxiliary[kMaxAuxiliaryOutputs] = {};
+  int auxiliary_count = 0;
+};
+
+constexpr Outputs outputs(Tensor main, Auxiliary a, Auxiliary b = {}, Auxiliary c = {}, Auxiliary d = {}) {
+  Outputs o{main};
+  for (const Auxiliary& x : {a, b, c, d})
+    if (x.x.node >= 0 || x.loss_weight != 0) o.auxiliary[o.auxiliary_count++] = x;
+  return o;
+}
+
 // What the run time and the code generator see of any model: the nodes, without the capacity.
 struct GraphView {
   std::string_view name;
   std::span<const Node> nodes;
   int output = -1;
+  std::span<const Auxiliary> auxiliary;  // empty for a model of one output
 
   template <class G>
-  constexpr GraphView(const G& g) : name(g.name.view()), nodes(g.view()), output(g.output) {}
+  constexpr GraphView(const G& g)
+      : name(g.name.view()), nodes(g.view()), output(g.output), auxiliary(g.auxiliary, static_cast<std::size_t>(g.auxiliary_count)) {}
   constexpr GraphView(std::string_view n, std::span<const Node> ns, int out) : name(n), nodes(ns), output(out) {}
   constexpr Shape input_shape() const { return nodes[0].out; }
   constexpr Shape output_shape() const { return nodes[output].out; }
+  constexpr bool is_output(int node) const {
+    if (node == output) return true;
+    for (const Auxiliary& a : auxiliary)
+      if (a.x.node == node) return true;
+    return false;
+  }
 };
 
 }  // namespace cnngen

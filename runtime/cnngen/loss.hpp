@@ -2,6 +2,7 @@
 // accuracy metric. Labels are class indices (0 or 1 for binary cross-entropy).
 #pragma once
 #include <span>
+#include <vector>
 
 #include "network.hpp"
 
@@ -18,6 +19,17 @@ struct LossResult {
 //   binary:      loss = max(z, 0) - z y + log(1 + e^-|z|),  dz = (sigmoid(z) - y) / n
 //   categorical: loss = logsumexp(z) - z_y,                  dz = (softmax(z) - onehot(y)) / n
 LossResult loss_and_gradient(LossKind kind, const Buffer& logits, std::span<const int> labels, Buffer* d_logits);
+
+// The loss a model with auxiliary outputs trains on, as Keras's loss_weights weigh it: the main
+// head's loss plus each auxiliary head's times its weight, of the last training forward (of the
+// main head alone after an inference forward). `correct` counts the main head's right answers.
+// With d_logits, fills one gradient per head, weighted, for Network::backward.
+struct ModelLoss {
+  double loss = 0;
+  int correct = 0;
+  std::vector<LossResult> heads;  // each head's own, unweighted
+};
+ModelLoss model_loss(LossKind kind, const Network& net, std::span<const int> labels, std::vector<Buffer>* d_logits);
 
 // Probabilities from logits: sigmoid or softmax per sample, as the model's head activation.
 void probabilities(Act head, const Buffer& logits, std::span<float> out);

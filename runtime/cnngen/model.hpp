@@ -10,6 +10,7 @@
 #include "loss.hpp"
 #include "network.hpp"
 #include "optimizer.hpp"
+#include "progress.hpp"
 
 namespace cnngen {
 
@@ -67,8 +68,9 @@ class Model {
   // by hundreds of steps, which costs a ResNet trained on 1080 images several points of accuracy.
   void estimate_batch_norm(const Dataset& data, int batch_size);
 
-  // One optimisation step on a batch; returns its loss and correct count.
-  LossResult train_on_batch(const float* x, std::span<const int> labels, int n);
+  // One optimisation step on a batch; returns its loss (auxiliary outputs' weighted in) and the main
+  // output's correct count.
+  ModelLoss train_on_batch(const float* x, std::span<const int> labels, int n);
 
   Network& network() { return net_; }
   Optimizer* optimizer() { return optimizer_.get(); }
@@ -76,10 +78,12 @@ class Model {
 
  private:
   void check_data(const Dataset& d, const char* what) const;
+  Metrics training_metrics(double loss_sum, const std::vector<double>& head_loss_sum, int correct, int seen) const;
   Network net_;
   std::unique_ptr<Optimizer> optimizer_;
   LossKind loss_ = LossKind::categorical_crossentropy;
   std::vector<float> batch_x_;
+  std::vector<Buffer> d_logits_;  // one per output
   double base_learning_rate_ = 0;
 };
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -96,14 +97,29 @@ class Network {
   // the layer's name, so a layer's weights do not depend on the layers before it.
   void initialize(uint64_t seed);
 
-  // x: n samples, NHWC, per-sample shape graph().input_shape(). Returns the logits: the output of the
-  // last layer before the activation the loss absorbs (see fusion.hpp's is_fused_head), (classes, n).
-  // training: BatchNorm uses batch statistics and updates its moving statistics.
+  // x: n samples, NHWC, per-sample shape graph().input_shape(). Returns the main output's logits:
+  // the output of the last layer before the activation the loss absorbs (see fusion.hpp's
+  // is_fused_head), (classes, n). training: BatchNorm uses batch statistics and updates its moving
+  // statistics, and the auxiliary outputs are computed too (inference leaves them out).
   const Buffer& forward(const float* x, int n, bool training);
 
-  // d_logits: (classes, n), the gradient of the loss for the last forward batch. Fills every
-  // trainable Parameter::grad; with input_gradient, also the gradient of the input (input_gradient()).
-  void backward(const Buffer& d_logits, bool input_gradient = false);
+  // The outputs a loss is taken of: the main one first, then the auxiliary ones (node.hpp).
+  struct Head {
+    int node = -1;         // the output layer
+    int logits_node = -1;  // the layer whose output is the head's logits
+    Act act = Act::linear;  // what turns the logits into probabilities (sigmoid, softmax or linear)
+    float loss_weight = 1;
+  };
+  const std::vector<Head>& heads() const { return heads_; }
+  // Head h's logits of the last forward (an auxiliary head's only after a training forward).
+  Buffer logits(int h) const;
+  bool last_forward_training() const { return last_forward_training_; }
+
+  // d_logits: (classes, n), the gradient of the loss for the last forward batch, one per head (or
+  // only the main head's). Fills every trainable Parameter::grad; with input_gradient, also the
+  // gradient of the input (input_gradient()).
+  void backward(const Buffer& d_logits, bool input_gradient = false) { backward(std::span(&d_logits, 1), input_gradient); }
+  void backward(std::span<const Buffer> d_logits, bool input_gradient = false);
   Buffer input_gradient() const;
 
   // With profiling on (or CNNGEN_PROFILE set in the environment), the time spent in each kernel.
@@ -132,8 +148,8 @@ class Network {
   const std::vector<uint32_t>& sample_seeds() const { return seeds_; }
   std::vector<uint32_t> upcoming_sample_seeds(int n) const;
 
-  // The activation applied to the logits to get probabilities (sigmoid, softmax or linear).
-  Act head_activation() const { return head_act_; }
+  // The activation applied to the main output's logits to get probabilities (sigmoid, softmax or linear).
+  Act head_activation() const { return heads_[0].act; }
   int classes() const { return graph_.output_shape().c; }
 
   // ---- What the layer steps use (runtime/src/layers/) ----
@@ -192,8 +208,7 @@ class Network {
   const KernelTable& kernels_;
   std::vector<Parameter> params_;
   std::vector<Slot> slots_;
-  Act head_act_ = Act::linear;
-  int head_logits_node_ = -1;
+  std::vector<Head> heads_;
   int capacity_ = 0, batch_ = 0;
   Buffer logits_;
   bool profiling_ = false;

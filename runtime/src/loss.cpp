@@ -40,6 +40,29 @@ LossResult loss_and_gradient(LossKind kind, const Buffer& logits, std::span<cons
   return r;
 }
 
+ModelLoss model_loss(LossKind kind, const Network& net, std::span<const int> labels, std::vector<Buffer>* d_logits) {
+  ModelLoss total;
+  const int heads = net.last_forward_training() ? static_cast<int>(net.heads().size()) : 1;
+  if (d_logits) d_logits->resize(heads);
+  for (int h = 0; h < heads; ++h) {
+    const Buffer logits = net.logits(h);
+    Buffer* d = nullptr;
+    if (d_logits) {
+      Buffer& slot = (*d_logits)[h];
+      if (!slot.data() || slot.dim(0).extent() != logits.dim(0).extent() || slot.dim(1).extent() != logits.dim(1).extent())
+        slot = Buffer(logits.dim(0).extent(), logits.dim(1).extent());
+      d = &slot;
+    }
+    const LossResult r = loss_and_gradient(kind, logits, labels, d);
+    const float weight = net.heads()[h].loss_weight;
+    if (d && weight != 1.0f) d->for_each_value([weight](float& v) { v *= weight; });
+    total.loss += weight * r.loss;
+    if (h == 0) total.correct = r.correct;
+    total.heads.push_back(r);
+  }
+  return total;
+}
+
 void probabilities(Act head, const Buffer& logits, std::span<float> out) {
   const int classes = logits.dim(0).extent(), n = logits.dim(1).extent();
   for (int i = 0; i < n; ++i) {

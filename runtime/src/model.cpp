@@ -32,12 +32,11 @@ void Model::check_data(const Dataset& d, const char* what) const {
   if (d.n == 0) throw std::invalid_argument(std::string(what) + " data set is empty");
 }
 
-LossResult Model::train_on_batch(const float* x, std::span<const int> labels, int n) {
+ModelLoss Model::train_on_batch(const float* x, std::span<const int> labels, int n) {
   if (!optimizer_) throw std::logic_error("train_on_batch: compile the model first");
-  const Buffer& logits = net_.forward(x, n, true);
-  Buffer d_logits(logits.dim(0).extent(), n);
-  const LossResult r = loss_and_gradient(loss_, logits, labels, &d_logits);
-  net_.backward(d_logits);
+  net_.forward(x, n, true);
+  const ModelLoss r = model_loss(loss_, net_, labels, &d_logits_);
+  net_.backward(d_logits_);
   optimizer_->step(net_.parameters());
   return r;
 }
@@ -78,6 +77,17 @@ constexpr int kEstimateEpoch = -1;
 
 }  // namespace
 
+// Keras's progress line: the loss, then with auxiliary outputs each output's own loss, then the
+// main output's accuracy.
+Metrics Model::training_metrics(double loss_sum, const std::vector<double>& head_loss_sum, int correct, int seen) const {
+  Metrics m{{"loss", loss_sum / seen}};
+  if (net_.heads().size() > 1)
+    for (size_t h = 0; h < head_loss_sum.size(); ++h)
+      m.push_back({std::string(net_.graph().nodes[net_.heads()[h].node].name.view()) + "_loss", head_loss_sum[h] / seen});
+  m.push_back({"acc", double(correct) / seen});
+  return m;
+}
+
 void Model::estimate_batch_norm(const Dataset& data, int batch_size) {
   check_data(data, "batch-norm estimation");
   net_.begin_batch_norm_estimate();
@@ -116,6 +126,7 @@ History Model::fit(const Dataset& train, const FitOptions& o) {
     ProgressBar bar(train.n, std::cout, o.verbose && ProgressBar::stdout_is_terminal());
     double loss_sum = 0;
     int correct = 0, seen = 0;
+    std::vector<double> head_loss_sum(net_.heads().size());
     for (int first = 0; first < train.n; first += o.batch_size) {
       const int n = std::min(o.batch_size, train.n - first);
       batch_x_.resize(static_cast<size_t>(n) * sample);
@@ -130,12 +141,13 @@ History Model::fit(const Dataset& train, const FitOptions& o) {
       if (o.cosine_decay)
         optimizer_->learning_rate =
             base_learning_rate_ * 0.5 * (1 + std::cos(std::numbers::pi * double(optimizer_->iterations) / double(total_steps)));
-      const LossResult r = train_on_batch(batch_x_.data(), batch_y, n);
+      const ModelLoss r = train_on_batch(batch_x_.data(), batch_y, n);
       loss_sum += r.loss * n, correct += r.correct, seen += n;
-      if (o.verbose) bar.update(seen, {{"loss", loss_sum / seen}, {"acc", double(correct) / seen}});
+      for (size_t h = 0; h < r.heads.size(); ++h) head_loss_sum[h] += r.heads[h].loss * n;
+      if (o.verbose) bar.update(seen, training_metrics(loss_sum, head_loss_sum, correct, seen));
     }
     EpochLogs logs{.epoch = epoch + 1, .loss = loss_sum / seen, .acc = double(correct) / seen};
-    Metrics shown{{"loss", logs.loss}, {"acc", logs.acc}};
+    Metrics shown = training_metrics(loss_sum, head_loss_sum, correct, seen);
     if (o.estimate_batch_norm) estimate_batch_norm(train, o.batch_size);
     if (o.validation) {
       const Evaluation v = evaluate(*o.validation, o.batch_size, false);

@@ -80,6 +80,12 @@ std::unique_ptr<LayerStep> make_step(Network& net, int node) {
   return factories[static_cast<int>(net.graph().nodes[node].op)](net, node);
 }
 
+Network::Head head_of(const GraphView& g, int node, float loss_weight) {
+  const Node& out = g.nodes[node];
+  const bool fused = is_fused_head(g, node);
+  return {node, out.op == Op::activation && fused ? out.input() : node, fused ? out.act : Act::linear, loss_weight};
+}
+
 }  // namespace
 
 Network::Network(GraphView graph, const KernelTable& kernels) : graph_(graph), kernels_(kernels) {
@@ -100,9 +106,8 @@ Network::Network(GraphView graph, const KernelTable& kernels) : graph_(graph), k
     s.needs_grad = s.has_params;
     for (int in : graph_.nodes[i].input_nodes()) s.needs_grad = s.needs_grad || slots_[in].needs_grad;
   }
-  const Node& out = graph_.nodes[graph_.output];
-  if (is_fused_head(graph_, graph_.output)) head_act_ = out.act;
-  head_logits_node_ = out.op == Op::activation && is_fused_head(graph_, graph_.output) ? out.input() : graph_.output;
+  heads_.push_back(head_of(graph_, graph_.output, 1.0f));
+  for (const Auxiliary& a : graph_.auxiliary) heads_.push_back(head_of(graph_, a.x.node, a.loss_weight));
   initialize(0);
 }
 
@@ -206,12 +211,19 @@ const Buffer& Network::forward(const float* x, int n, bool training) {
   }
   for (int i = 1; i < static_cast<int>(slots_.size()); ++i) {
     Slot& s = slots_[i];
-    if (!training && s.fused_at_inference) continue;  // its convolution wrote its output
+    // At inference: a layer its convolution applied, or one only an auxiliary output reads.
+    if (!training && (s.fused_at_inference || !graph_.nodes[i].used_at_inference)) continue;
     const int first = graph_.nodes[i].input();
     s.step->forward(*this, first >= 0 ? output(first) : Buffer(), output(i), training);
   }
-  logits_ = batch_view(slots_[head_logits_node_].out, n);
+  logits_ = logits(0);
   return logits_;
+}
+
+Buffer Network::logits(int h) const {
+  if (h != 0 && !last_forward_training_)
+    throw std::logic_error("logits: an auxiliary output is computed only by a training forward");
+  return batch_view(slots_.at(heads_.at(h).logits_node).out, batch_);
 }
 
 std::vector<uint32_t> Network::upcoming_sample_seeds(int n) const {
@@ -264,10 +276,14 @@ Buffer Network::input_gradient() const {
   return batch_view(slots_[0].grad, batch_);
 }
 
-void Network::backward(const Buffer& d_logits, bool input_gradient) {
+void Network::backward(std::span<const Buffer> d_logits, bool input_gradient) {
   const int n = batch_;
-  if (d_logits.number_of_elements() != static_cast<size_t>(classes()) * n)
-    throw std::invalid_argument("backward: the loss gradient does not match the last forward batch");
+  if (d_logits.empty() || d_logits.size() > heads_.size())
+    throw std::invalid_argument("backward: " + std::to_string(d_logits.size()) + " loss gradients for a model of " +
+                                std::to_string(heads_.size()) + " outputs");
+  for (const Buffer& d : d_logits)
+    if (d.number_of_elements() != static_cast<size_t>(classes()) * n)
+      throw std::invalid_argument("backward: the loss gradient does not match the last forward batch");
   if (!last_forward_training_)  // inference skips tensors backward reads, and has no batch statistics
     throw std::logic_error("backward: the last forward pass was in inference mode; backward needs forward(training)");
   input_gradient_wanted_ = input_gradient;
@@ -275,7 +291,10 @@ void Network::backward(const Buffer& d_logits, bool input_gradient) {
     if (s.grad.data()) give_back(s.grad);  // the last pass's input gradient
     s.grad_written = false;
   }
-  emit(head_logits_node_, [&](Buffer& dst) { std::memcpy(dst.data(), d_logits.data(), sizeof(float) * dst.number_of_elements()); });
+  for (size_t h = 0; h < d_logits.size(); ++h)
+    emit(heads_[h].logits_node, [&](Buffer& dst) {
+      std::memcpy(dst.data(), d_logits[h].data(), sizeof(float) * dst.number_of_elements());
+    });
   for (int i = static_cast<int>(slots_.size()) - 1; i >= 1; --i) {
     Slot& s = slots_[i];
     if (!s.grad_written) continue;  // no gradient reaches it (the fused head: its input has it)

@@ -44,17 +44,19 @@ std::string row(const std::vector<std::string>& fields, const std::vector<int>& 
 // Keras lists a graph's layers by depth (the longest path to the output, deepest first), and
 // layers of equal depth in the order a depth-first walk from the output, first inputs first,
 // discovers them. That is why the course prints res2a_branch2c, res2a_branch1, bn2a_branch2c.
+// Every output (the main one, then the auxiliary ones) is at depth 0, walked in that order.
 std::vector<int> keras_order(const GraphView& g) {
   const int count = static_cast<int>(g.nodes.size());
-  std::vector<int> depth(count, -1), discovered(count, -1);
-  depth[g.output] = 0;
-  for (int i = g.output; i >= 0; --i) {
+  std::vector<int> depth(count, -1), discovered(count, -1), outputs{g.output};
+  for (const Auxiliary& a : g.auxiliary) outputs.push_back(a.x.node);
+  for (int out : outputs) depth[out] = 0;
+  for (int i = count - 1; i >= 0; --i) {
     if (depth[i] < 0) continue;
     for (int in : g.nodes[i].input_nodes())
       depth[in] = std::max(depth[in], depth[i] + 1);
   }
   int next = 0;
-  std::vector<int> stack{g.output};
+  std::vector<int> stack(outputs.rbegin(), outputs.rend());
   while (!stack.empty()) {
     const int i = stack.back();
     stack.pop_back();

@@ -32,12 +32,8 @@ void check_activation(KernelCheck& t) { check_activation_kernels(t, t.node.act, 
 void reference_activation(ReferenceNet& r, int i) {
   const cnngen::Node& node = r.net.graph().nodes[i];
   const Vec& in = r.out[node.input()];
-  if (cnngen::is_fused_head(r.net.graph(), i)) {
-    r.out[i] = in;
-    r.logits_node = node.input();
-  } else {
-    r.out[i] = ref::act(node.act, in, node.in.c);
-  }
+  // A head's softmax or sigmoid is applied by the loss: the head's output is its logits.
+  r.out[i] = cnngen::is_fused_head(r.net.graph(), i) ? in : ref::act(node.act, in, node.in.c);
 }
 
 bool adjoint_activation(const cnngen::Node&, AdjointCheck*) { return false; }

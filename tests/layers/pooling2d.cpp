@@ -45,9 +45,12 @@ void reference_avg_pool2d(ReferenceNet& r, int i) {
 bool adjoint_max_pool2d(const cnngen::Node&, AdjointCheck*) { return false; }
 
 bool adjoint_avg_pool2d(const cnngen::Node& node, AdjointCheck* c) {
-  // Halide 14's propagate_adjoints itself segfaults (a memcpy inside libHalide) on a pool whose
-  // output is 1x1, such as ResNet50's final 2x2 average over 2x2; check_avg_pool2d checks that one.
-  if (node.out.h * node.out.w == 1) return false;
+  // Halide 14's propagate_adjoints fails on strided 'valid' windows: it segfaults (a memcpy inside
+  // libHalide) where they do not overlap (ResNet50's final 2x2 average; a 2x2 pool of stride 2 on
+  // 8x6) and is wrong where they do (3x3 of stride 2 on 7x5: relative error 1.5, while the kernel
+  // matches the naive reference and differences of its forward). check_avg_pool2d checks those.
+  const bool padded = node.pad_top + node.pad_bottom + node.pad_left + node.pad_right > 0;
+  if (node.out.h * node.out.w == 1 || ((node.strides.h > 1 || node.strides.w > 1) && !padded)) return false;
   if (!c) return true;
   Buffer d_in = shaped_like(c->bound(0));
   harness::call(c->table, c->name(Op::avg_pool2d, Pass::bwd), {c->d_out.raw_buffer(), d_in.raw_buffer()});

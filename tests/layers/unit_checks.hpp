@@ -58,7 +58,6 @@ struct ReferenceNet {
   bool training;
   int n;
   std::vector<Vec> out;
-  int logits_node;
   Vec param(const cnngen::Node& node, const char* what) const;
 };
 
