@@ -82,7 +82,9 @@ TEST(ZooCoverage, PaddedForwardsTakeBothBorderPaths) {
 // only a dense tensor has: a crop of a wider one is refused with a message, not read as garbage.
 TEST(PointwiseForward, RefusesAnImageThatIsNotDense) {
   const cnngen::GraphView g(zoo::stage2);
-  const KernelSpec k = *cnngen::kernels_of(g, 2).find(Op::conv2d, Pass::fwd);  // 1x1 64 -> 256 on 15x15
+  int pointwise = 0;  // the first 1x1 convolution: 64 -> 256 on 15x15
+  while (!(g.nodes[pointwise].op == Op::conv2d && g.nodes[pointwise].kernel.h == 1)) ++pointwise;
+  const KernelSpec k = *cnngen::kernels_of(g, pointwise).find(Op::conv2d, Pass::fwd);
   ASSERT_TRUE(cnngen::conv2d::flattens_pixels(k));
   const Shape o = k.out;
   Buffer wide(k.in.c, k.in.w + 1, k.in.h, 1), w(o.c, k.in.c, 1, 1), b(o.c), out(image_dims(o, 1));

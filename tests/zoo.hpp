@@ -10,7 +10,8 @@ namespace zoo {
 
 using namespace cnngen::layers;
 
-// Odd sizes everywhere; asymmetric padding; 'same' with a 2x3 kernel and stride 2; overlapping pools.
+// Odd sizes everywhere; asymmetric padding; 'same' with a 2x3 kernel and stride 2; overlapping pools;
+// a local response normalization whose windows reach past the channels.
 inline constexpr auto odd = cnngen::sequential<"ZooOdd",
     Input{11, 9, 3},
     ZeroPadding2D{{1, 2}, {0, 3}},                                      // (14, 12, 3)
@@ -18,6 +19,7 @@ inline constexpr auto odd = cnngen::sequential<"ZooOdd",
     BatchNormalization{},
     Activation{relu},
     MaxPooling2D{.pool_size = 3, .strides = 2},                         // (5, 4, 5)
+    LocalResponseNormalization{.depth_radius = 2, .bias = 1.5f, .alpha = 0.3f, .beta = 0.75f},  // windows past both ends
     Conv2D{.filters = 17, .kernel_size = {2, 3}, .strides = 2, .padding = same},  // (3, 2, 17)
     AveragePooling2D{.pool_size = 2, .strides = 1},                     // (2, 1, 17)
     Flatten{},                                                          // (34)
@@ -162,6 +164,7 @@ inline constexpr auto auxiliary = cnngen::functional<"ZooAuxiliary", [](auto& g)
 inline constexpr auto stage2 = cnngen::sequential<"ZooStage2",
     Input{15, 15, 64},
     Conv2D{.filters = 64, .kernel_size = 3, .padding = same, .activation = relu},  // the epilogue on row tiles
+    LocalResponseNormalization{.depth_radius = 2, .bias = 2, .alpha = 1e-2f, .beta = 0.75f},  // AlexNet's, alpha x100
     Conv2D{.filters = 256, .kernel_size = 1},
     Conv2D{.filters = 64, .kernel_size = 1},
     Conv2D{.filters = 256, .kernel_size = 1, .strides = 2},           // (8, 8, 256)

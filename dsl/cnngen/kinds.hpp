@@ -21,7 +21,8 @@
   X(global_avg_pool2d, GlobalAveragePooling2D) \
   X(global_max_pool2d, GlobalMaxPooling2D) \
   X(dropout, Dropout)                   \
-  X(concatenate, Concatenate)
+  X(concatenate, Concatenate)           \
+  X(local_response_norm, LocalResponseNormalization)
 
 namespace cnngen {
 

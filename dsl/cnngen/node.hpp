@@ -19,12 +19,13 @@ struct Node {
   int inputs[kMaxInputs] = {};  // indices of the input nodes, the first `arity` of them
   int arity = 0;
   Shape in, out;                // in: the shape of the first input
-  int units = 0;                // Conv2D filters, Dense units
+  int units = 0;                // Conv2D filters, Dense units, LocalResponseNormalization's depth radius
   Size2 kernel, strides;        // Conv2D kernel, pooling window
   int pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;  // ZeroPadding2D, and 'same'
   bool use_bias = false;
   Act act = Act::linear;        // Activation, and Dense's activation
-  float momentum = 0, epsilon = 0;
+  float momentum = 0, epsilon = 0;  // BatchNorm's; LocalResponseNormalization's bias is epsilon
+  float alpha = 0, beta = 0;        // LocalResponseNormalization's
   float rate = 0;               // Dropout's fraction of values dropped
   bool reaches_output = true;   // false for a branch no output of the model reads
   bool used_at_inference = true;  // false also for what only an auxiliary output reads

@@ -12,6 +12,7 @@
 #include "layers/flatten.hpp"
 #include "layers/global_pooling2d.hpp"
 #include "layers/input.hpp"
+#include "layers/local_response_norm.hpp"
 #include "layers/pooling2d.hpp"
 #include "layers/zero_padding2d.hpp"
 
