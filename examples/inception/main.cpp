@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
       .loss = cnngen::LossKind::categorical_crossentropy,
       .data_classes = 6,
       .task = "SIGNS: six classes, hands showing 0 to 5 fingers.",
-      .epochs = 30,
+      .epochs = 80,
       .batch_size = 32,
       .augment = true,
       .cosine_decay = true,

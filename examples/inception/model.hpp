@@ -1,6 +1,7 @@
 // The course's Inception module, and a small Inception network of such modules for 64x64 SIGNS
 // images. The module on 28x28x192 (the course's) is `module` below; the network is a stem of two
-// convolutions and pools, three modules with a pool between, a global average and a softmax.
+// convolutions and pools, three modules with a pool between, a global average and a softmax, and
+// GoogLeNet's auxiliary softmax head on the second module.
 #pragma once
 #include <cnngen/dsl.hpp>
 
@@ -34,14 +35,23 @@ inline constexpr auto SmallInception = cnngen::functional<"SmallInception", [](a
   x = g(MaxPooling2D{.pool_size = 2, .name = "stem_pool2"}, x);                         // (16, 16, 64)
   x = inception_module(g, x, {32, 32, 48, 8, 16, 16}, "inception_a");                  // (16, 16, 112)
   x = inception_module(g, x, {48, 48, 64, 12, 24, 24}, "inception_b");                 // (16, 16, 160)
+  // GoogLeNet's auxiliary classifier, scaled down: trained with 0.3 of its loss, dropped at inference.
+  auto aux = g(AveragePooling2D{.pool_size = 5, .strides = 3, .name = "aux_pool"}, x);  // (4, 4, 160)
+  aux = g(Conv2D{.filters = 32, .kernel_size = 1, .activation = relu, .name = "aux_conv"}, aux);
+  aux = g(Flatten{.name = "aux_flatten"}, aux);
+  aux = g(Dense{.units = 64, .activation = relu, .name = "aux_fc"}, aux);
+  aux = g(Dropout{.rate = 0.5f, .name = "aux_dropout"}, aux);
+  aux = g(Dense{.units = Classes, .activation = softmax, .name = "aux_predictions"}, aux);
   x = g(MaxPooling2D{.pool_size = 3, .strides = 2, .padding = same, .name = "pool_b"}, x);  // (8, 8, 160)
   x = inception_module(g, x, {64, 64, 96, 16, 32, 32}, "inception_c");                 // (8, 8, 224)
   x = g(GlobalAveragePooling2D{.name = "global_pool"}, x);
   x = g(Dropout{.rate = 0.3f, .name = "dropout"}, x);
-  return g(Dense{.units = Classes, .activation = softmax, .name = "predictions"}, x);
+  x = g(Dense{.units = Classes, .activation = softmax, .name = "predictions"}, x);
+  return cnngen::outputs(x, {aux, 0.3f});
 }>();
 
 inline constexpr auto model = SmallInception<64, 64, 3, 6>;
+static_assert(model.total_params() == 228'336);
 static_assert(model.output_shape() == cnngen::Shape::flat(6));
 
 }  // namespace inception
