@@ -30,9 +30,13 @@ inline Buffer shaped_like(const Buffer& b) {
   return Buffer(dims);
 }
 
+// Runs the kernel of that name with Halide's argv arguments (inputs, then outputs), failing the test
+// if it fails: the zoo's generated library by default, or the shape sweep's JIT-compiled kernels.
+using KernelRunner = std::function<void(const std::string& name, std::vector<void*> args)>;
+
 // One node of a zoo model at batch n, with seeded data of its shapes.
 struct KernelCheck {
-  KernelCheck(cnngen::GraphView g, int node, int batch);
+  KernelCheck(cnngen::GraphView g, int node, int batch, KernelRunner runner = {});
   cnngen::GraphView graph;
   int index, n;
   const cnngen::Node& node;
@@ -41,7 +45,7 @@ struct KernelCheck {
   Vec in, d_out;             // random input and output gradient of the node's shapes
   cnngen::Act fused;         // the activation its forward applies (fusion.hpp's fused_activation)
   cnngen::KernelSpec spec;   // the node's geometry, for the references
-  const cnngen::KernelTable& table;
+  KernelRunner runner;
   // The name of this node's kernel of that kind and pass (the nth of them), as its unit lists it.
   std::string name(cnngen::Op op, cnngen::Pass pass, int nth = 0) const;
   void call(cnngen::Op op, cnngen::Pass pass, std::vector<void*> args, int nth = 0) const;
