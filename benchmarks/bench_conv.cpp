@@ -3,6 +3,9 @@
 //   course_bottleneck/{cnngen,cnngen_auto,naive,onednn}/...  1x1 192->16 then 5x5 16->32, N=32
 //   resnet50_{fwd,bwd_data,bwd_weights}/{cnngen,cnngen_auto,onednn}/<kernel>   every distinct ResNet50 conv, N=32
 //   resnet50_infer_fwd/{cnngen,onednn}/<kernel>   the inference forwards with BatchNorm (Add, ReLU) applied
+//   {lenet5,alexnet,vgg16,inception}_{fwd,bwd_data,bwd_weights}/cnngen/<kernel>   every distinct
+//       convolution of the course's zoo (the Inception module on 28x28x192), paired with oneDNN;
+//       N=32, AlexNet and VGG-16 N=8 (a VGG-16 forward at N=32 is 0.5 TFLOP)
 // cnngen is the hand-scheduled kernel; cnngen_auto its twin scheduled by Adams2019 (beam 1).
 // Counters: GFLOPS (2 per multiply-accumulate, padding taps counted), pct_peak (of the peak this
 // binary measures at start-up, also reported as peak/fma_avx512/core), MACs_per_image; and on the
@@ -26,7 +29,16 @@
 #include <bench_auto.hpp>
 #include <bench_course.hpp>
 
+#include <alexnet.hpp>
+#include <inception.hpp>
+#include <lenet5.hpp>
+#include <vgg16.hpp>
+
+#include "../examples/alexnet/model.hpp"
+#include "../examples/inception/model.hpp"
+#include "../examples/lenet5/model.hpp"
 #include "../examples/resnet50/model.hpp"
+#include "../examples/vgg16/model.hpp"
 #include "course_layers.hpp"
 #include "peers.hpp"
 
@@ -108,19 +120,64 @@ void register_conv(const std::string& name, std::function<std::unique_ptr<Conv>(
   })->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 
+// Which benchmarks a shape gets besides the pair of the generated kernel and oneDNN.
+struct Extras {
+  bool naive = false, twin = true, peer_alone = true;
+};
+
 void register_shape(const std::string& suite, const std::string& shape, const cnngen::KernelTable& table,
-                    const KernelSpec& k, int n, bool naive, bool twin = true) {
+                    const KernelSpec& k, int n, Extras extras) {
   const double macs = bench::conv_macs(k, n), per_image = bench::conv_macs(k, 1);
   const std::string tail = "/" + shape + "_n" + std::to_string(n) + "_t" + std::to_string(g_threads);
   register_paired(suite + "/cnngen" + tail, [=, &table] { return std::make_unique<bench::CnngenConv>(table, k, n); }, k, n,
                   macs, per_image);
   const cnngen::KernelTable& twins = cnngen::generated::bench_auto();
-  if (twin)
+  if (extras.twin)
     register_conv<bench::CnngenConv>(suite + "/cnngen_auto" + tail, [=, &twins] { return std::make_unique<bench::CnngenConv>(twins, k, n); },
                                      macs, per_image);
-  if (naive)
+  if (extras.naive)
     register_conv<bench::NaiveConv>(suite + "/naive" + tail, [=] { return std::make_unique<bench::NaiveConv>(k, n); }, macs, per_image);
-  register_conv<bench::OnednnConv>(suite + "/onednn" + tail, [=] { return std::make_unique<bench::OnednnConv>(k, n); }, macs, per_image);
+  if (extras.peer_alone)
+    register_conv<bench::OnednnConv>(suite + "/onednn" + tail, [=] { return std::make_unique<bench::OnednnConv>(k, n); }, macs, per_image);
+}
+
+// A kernel's shape label: its name without the pass, "conv2d_15x15x64_to_15x15x64_u64_k3x3_s1x1_p1_1_1_1".
+std::string shape_of(const KernelSpec& k) {
+  return k.name().substr(0, k.name().rfind(std::string("_") + cnngen::pass_names[int(k.pass)]));
+}
+
+// Whether a layer before node (on its inputs' side) has parameters: else nothing needs the gradient
+// of node's input, and its backward-data kernel never runs (ResNet50's conv1, after the padding).
+bool gradient_flows_into(cnngen::GraphView g, int node) {
+  std::vector<int> stack(g.nodes[node].input_nodes().begin(), g.nodes[node].input_nodes().end());
+  std::vector<bool> visited(g.nodes.size());
+  while (!stack.empty()) {
+    const int i = stack.back();
+    stack.pop_back();
+    if (visited[i]) continue;
+    visited[i] = true;
+    if (cnngen::params(g.nodes[i]) > 0) return true;
+    for (int in : g.nodes[i].input_nodes()) stack.push_back(in);
+  }
+  return false;
+}
+
+// Every distinct convolution kernel of a model, each pass a suite "<prefix>_<pass>"; `seen` shared
+// across models, so a kernel two models share is measured once.
+void register_convolutions(const std::string& prefix, cnngen::GraphView g, const cnngen::KernelTable& table, int n,
+                           Extras extras, std::vector<std::string>& seen) {
+  for (int i = 0; i < static_cast<int>(g.nodes.size()); ++i) {
+    const cnngen::Node& node = g.nodes[i];
+    if (node.op != cnngen::Op::conv2d || !node.reaches_output) continue;
+    const cnngen::NodeKernels kernels = cnngen::kernels_of(g, i);
+    for (Pass pass : {Pass::fwd, Pass::bwd_data, Pass::bwd_weights}) {
+      const KernelSpec k = *kernels.find(cnngen::Op::conv2d, pass);
+      if (std::find(seen.begin(), seen.end(), k.name()) != seen.end()) continue;
+      if (pass == Pass::bwd_data && !gradient_flows_into(g, i)) continue;
+      seen.push_back(k.name());
+      register_shape(prefix + "_" + cnngen::pass_names[int(pass)], shape_of(k), table, k, n, extras);
+    }
+  }
 }
 
 // The kernel of the convolution named `name` in g, for one pass.
@@ -155,35 +212,31 @@ int main(int argc, char** argv) {
   const int n = 32;
   const cnngen::KernelTable& course = cnngen::generated::bench_course();
   const KernelSpec c5 = conv_named(course_layers::conv5x5, "conv5x5", Pass::fwd);
-  register_shape("course_conv5x5", "28x28x192_to32_5x5", course, c5, n, true);
+  register_shape("course_conv5x5", "28x28x192_to32_5x5", course, c5, n, {.naive = true});
   const KernelSpec b1 = conv_named(course_layers::bottleneck, "bottleneck1x1", Pass::fwd);
   const KernelSpec b5 = conv_named(course_layers::bottleneck, "conv5x5", Pass::fwd);
-  register_shape("course_bottleneck", "1x1_192to16", course, b1, n, true);
-  register_shape("course_bottleneck", "5x5_16to32", course, b5, n, true);
+  register_shape("course_bottleneck", "1x1_192to16", course, b1, n, {.naive = true});
+  register_shape("course_bottleneck", "5x5_16to32", course, b5, n, {.naive = true});
 
   std::vector<std::string> seen;
   const cnngen::GraphView resnet(resnet50::model);
+  // Inference: the forward with the BatchNorm, Add and ReLU that follow it applied to its tiles
+  // (fusion.hpp's inference_fusion), against oneDNN's convolution with the same post-ops.
   for (int i = 0; i < static_cast<int>(resnet.nodes.size()); ++i) {
-    const cnngen::Node& node = resnet.nodes[i];
-    if (node.op != cnngen::Op::conv2d) continue;
-    // Inference: the forward with the BatchNorm, Add and ReLU that follow it applied to its tiles
-    // (fusion.hpp's inference_fusion), against oneDNN's convolution with the same post-ops.
-    const cnngen::NodeKernels kernels = cnngen::kernels_of(resnet, i);
-    const KernelSpec* fused = kernels.find(cnngen::Op::conv2d, Pass::bn_infer_fwd);
-    // A kernel's shape label: its name without the pass, "conv2d_15x15x64_to_15x15x64_u64_k3x3_s1x1_p1_1_1_1".
-    const auto shape_of = [](const KernelSpec& k) { return k.name().substr(0, k.name().rfind(std::string("_") + cnngen::pass_names[int(k.pass)])); };
+    if (resnet.nodes[i].op != cnngen::Op::conv2d) continue;
+    const KernelSpec* fused = cnngen::kernels_of(resnet, i).find(cnngen::Op::conv2d, Pass::bn_infer_fwd);
     if (fused && std::find(seen.begin(), seen.end(), fused->name()) == seen.end()) {
       seen.push_back(fused->name());
-      register_shape("resnet50_infer_fwd", shape_of(*fused), cnngen::generated::resnet50(), *fused, n, false, /*twin=*/false);
-    }
-    for (Pass pass : {Pass::fwd, Pass::bwd_data, Pass::bwd_weights}) {
-      const KernelSpec k = *kernels.find(cnngen::Op::conv2d, pass);
-      if (std::find(seen.begin(), seen.end(), k.name()) != seen.end()) continue;
-      if (pass == Pass::bwd_data && node.name.view() == "conv1") continue;  // never run: its input is the image
-      seen.push_back(k.name());
-      register_shape(std::string("resnet50_") + cnngen::pass_names[int(pass)], shape_of(k), cnngen::generated::resnet50(), k, n, false);
+      register_shape("resnet50_infer_fwd", shape_of(*fused), cnngen::generated::resnet50(), *fused, n, {.twin = false});
     }
   }
+  register_convolutions("resnet50", resnet, cnngen::generated::resnet50(), n, {}, seen);
+  // The course's zoo: no autoscheduled twins, and oneDNN only in the pairs (vs_onednn).
+  const Extras zoo{.twin = false, .peer_alone = false};
+  register_convolutions("lenet5", lenet5::model, cnngen::generated::lenet5(), n, zoo, seen);
+  register_convolutions("alexnet", alexnet::model, cnngen::generated::alexnet(), 8, zoo, seen);
+  register_convolutions("vgg16", vgg16::model, cnngen::generated::vgg16(), 8, zoo, seen);
+  register_convolutions("inception", inception::module, cnngen::generated::inception(), n, zoo, seen);
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

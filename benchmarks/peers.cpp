@@ -180,11 +180,21 @@ OnednnConv::OnednnConv(const KernelSpec& k, int n) : s_(std::make_unique<State>(
     return m;
   };
   switch (k.pass) {
-    case Pass::fwd:
-      s_->primitive = convolution_forward(fwd_pd);
-      s_->args = {{DNNL_ARG_SRC, filled(fwd_pd.src_desc())}, {DNNL_ARG_WEIGHTS, filled(fwd_pd.weights_desc())},
-                  {DNNL_ARG_BIAS, filled(fwd_pd.bias_desc())}, {DNNL_ARG_DST, filled(fwd_pd.dst_desc())}};
+    case Pass::fwd: {
+      // A Conv2D's own activation (Keras's activation=), which the generated forward applies to its
+      // tiles, as oneDNN's post-op.
+      post_ops ops;
+      if (k.act == cnngen::Act::relu) ops.append_eltwise(1.0f, algorithm::eltwise_relu, 0.0f, 0.0f);
+      if (k.act == cnngen::Act::sigmoid) ops.append_eltwise(1.0f, algorithm::eltwise_logistic, 0.0f, 0.0f);
+      if (k.act == cnngen::Act::tanh) ops.append_eltwise(1.0f, algorithm::eltwise_tanh, 0.0f, 0.0f);
+      primitive_attr attr;
+      attr.set_post_ops(ops);
+      const convolution_forward::primitive_desc pd(fwd_desc, attr, s_->engine);
+      s_->primitive = convolution_forward(pd);
+      s_->args = {{DNNL_ARG_SRC, filled(pd.src_desc())}, {DNNL_ARG_WEIGHTS, filled(pd.weights_desc())},
+                  {DNNL_ARG_BIAS, filled(pd.bias_desc())}, {DNNL_ARG_DST, filled(pd.dst_desc())}};
       break;
+    }
     case Pass::bn_infer_fwd: {
       // The BatchNorm folded into the weights and bias (as a deployed model has it), the residual as
       // oneDNN fuses one (a sum post-op: the destination holds the residual and is added in place),
