@@ -265,12 +265,20 @@ void schedule(Conv2dBwdWeights& s, const KernelSpec& k) {
     s.acc.split(ac, aco, acv, t.lanes).vectorize(acv).unroll(aco);
     // Input tiles must divide the input channels here (weight_tile prefers that): a rounded-up tile
     // would read input channels that do not exist.
-    s.acc.update()
-        .split(ac, aco, acv, t.lanes)
+    Stage update = s.acc.update();
+    update.split(ac, aco, acv, t.lanes)
         .split(aci, acio, acin, t.inputs, TailStrategy::GuardWithIf)
-        .split(akx, akxo, akxi, t.columns)
-        .reorder(acv, aco, acin, akxi, s.r.x, s.r.y, acio, akxo, aky, s.r.z)
-        .vectorize(acv).unroll(aco).unroll(acin).unroll(akxi);
+        .split(akx, akxo, akxi, t.columns);
+    // On images too large for L2, the pixel sweep of each tile goes over a block of rows at a time.
+    const int rows = schedules::weight_gradient_row_block(k.in.w, k.in.c, o.w, o.h, o.c);
+    if (rows > 0) {
+      RVar ryo("ryo"), ryi("ryi");
+      update.split(s.r.y, ryo, ryi, rows, TailStrategy::GuardWithIf)
+          .reorder(acv, aco, acin, akxi, s.r.x, ryi, acio, akxo, aky, ryo, s.r.z);
+    } else {
+      update.reorder(acv, aco, acin, akxi, s.r.x, s.r.y, acio, akxo, aky, s.r.z);
+    }
+    update.vectorize(acv).unroll(aco).unroll(acin).unroll(akxi);
   }
 
   if (k.padded())

@@ -88,6 +88,9 @@ std::vector<Sweep> sweeps() {
       on_image("conv2x3_6x20x3_to10", 6, 20, 3, Conv2D{.filters = 10, .kernel_size = {2, 3}}),
       on_image("conv7x7s2_20x18x3_to100_sigmoid", 20, 18, 3,
                Conv2D{.filters = 100, .kernel_size = 7, .strides = 2, .activation = sigmoid}),
+      // An image whose input and d_out outgrow the weight gradient's L2 budget (tiles.hpp's
+      // weight_gradient_row_block: blocks of 18 rows, a last block of two).
+      on_image("conv3x3same_20x20x176_to176_rowblocked", 20, 20, 176, Conv2D{.filters = 176, .kernel_size = 3, .padding = same}),
       // Pools: windows 1 to 3, strides 1 to 3, 'same' on 1x1.
       on_image("maxpool3s2_20x20x3", 20, 20, 3, MaxPooling2D{.pool_size = 3, .strides = 2}),
       on_image("maxpool2_9x7x17", 9, 7, 17, MaxPooling2D{.pool_size = 2}),
