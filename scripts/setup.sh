@@ -12,6 +12,7 @@ packages=(
   libjpeg62-turbo-dev libpng-dev zlib1g-dev  # image decoding (libjpeg-turbo, libpng)
   libdnnl-dev                           # oneDNN: the peer in benchmarks
   dataset-fashion-mnist                 # Fashion-MNIST's IDX files: LeNet-5's data (examples/lenet5)
+  clang-14                              # the DSL's compile-fail tests run under clang as well as GCC
 )
 
 missing=()
