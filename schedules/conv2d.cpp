@@ -269,19 +269,23 @@ void schedule(Conv2dBwdWeights& s, const KernelSpec& k) {
     update.split(ac, aco, acv, t.lanes)
         .split(aci, acio, acin, t.inputs, TailStrategy::GuardWithIf)
         .split(akx, akxo, akxi, t.columns);
-    // On images too large for L2, the pixel sweep of each tile goes over a block of rows at a time.
+    // On images too large for L2, the pixel sweep of each tile goes over a block of rows at a time,
+    // and a padded input is bordered block by block: at the root, a whole batch of 224x224x64
+    // images (104 MB) was written, faulted in and read back every call.
     const int rows = schedules::weight_gradient_row_block(k.in.w, k.in.c, o.w, o.h, o.c);
     if (rows > 0) {
       RVar ryo("ryo"), ryi("ryi");
       update.split(s.r.y, ryo, ryi, rows, TailStrategy::GuardWithIf)
           .reorder(acv, aco, acin, akxi, s.r.x, ryi, acio, akxo, aky, ryo, s.r.z);
+      if (k.padded()) s.padded.compute_at(s.acc, ryo).vectorize(s.padded.args()[0], lanes_for(k.in.c));
     } else {
       update.reorder(acv, aco, acin, akxi, s.r.x, s.r.y, acio, akxo, aky, s.r.z);
     }
     update.vectorize(acv).unroll(aco).unroll(acin).unroll(akxi);
   }
 
-  if (k.padded())
+  const bool bordered_by_block = o.w * o.h > 16 && schedules::weight_gradient_row_block(k.in.w, k.in.c, o.w, o.h, o.c) > 0;
+  if (k.padded() && !bordered_by_block)
     s.padded.compute_root().vectorize(s.padded.args()[0], lanes_for(k.in.c)).parallel(s.padded.args()[3]);
   if (s.in_blocked.defined()) {  // a copy of the input (of its grid), 2-8 MB: a few % of the pass
     Var cv = s.in_blocked.args()[0], x = s.in_blocked.args()[1], y = s.in_blocked.args()[2];
