@@ -24,9 +24,9 @@ struct Node {
   int pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;  // ZeroPadding2D, and 'same'
   bool use_bias = false;
   Act act = Act::linear;        // Activation, and Dense's activation
-  float momentum = 0, epsilon = 0;  // BatchNorm's; LocalResponseNormalization's bias is epsilon
-  float alpha = 0, beta = 0;        // LocalResponseNormalization's
-  float rate = 0;               // Dropout's fraction of values dropped
+  // A kind's real-valued settings, which its unit names (BatchNorm's momentum and epsilon, Dropout's
+  // rate, LocalResponseNormalization's bias, alpha and beta): a new kind needs no field here.
+  float settings[3] = {};
   bool reaches_output = true;   // false for a branch no output of the model reads
   bool used_at_inference = true;  // false also for what only an auxiliary output reads
 

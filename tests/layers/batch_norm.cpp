@@ -14,7 +14,7 @@ void check_batch_norm(KernelCheck& t) {
   const int c = t.in_s.c, n = t.n;
   const Vec x = random_vec(t.in.size(), t.rng, -1.5f, 2.5f);
   const Vec gamma = random_vec(c, t.rng, 0.5f, 1.5f), beta = random_vec(c, t.rng);
-  float eps = t.node.epsilon;
+  float eps = t.node.settings[cnngen::batch_norm::epsilon];
   const auto train_fwd = [&](const Vec& xv, Vec* mean, Vec* var) {
     Buffer bi = buffer(xv, image_dims(t.in_s, n)), bg = buffer(gamma, {c}), bb = buffer(beta, {c});
     Buffer bo(image_dims(t.in_s, n)), bm(c), bv(c);
@@ -65,10 +65,10 @@ void reference_batch_norm(ReferenceNet& r, int i) {
   const Vec gamma = r.param(node, "gamma"), beta = r.param(node, "beta"), &in = r.out[node.input()];
   if (r.training) {
     Vec mean, var;
-    ref::bn_train(spec, in, gamma, beta, node.epsilon, r.n, r.out[i], mean, var);
+    ref::bn_train(spec, in, gamma, beta, node.settings[cnngen::batch_norm::epsilon], r.n, r.out[i], mean, var);
   } else {
     r.out[i] = ref::bn_infer(spec, in, gamma, beta, r.param(node, "moving_mean"), r.param(node, "moving_variance"),
-                             node.epsilon, r.n);
+                             node.settings[cnngen::batch_norm::epsilon], r.n);
   }
 }
 

@@ -27,7 +27,7 @@ void check_dropout(KernelCheck& t) {
   const size_t sample = t.in_s.size();
   std::vector<uint32_t> seeds(n);
   for (int i = 0; i < n; ++i) seeds[i] = static_cast<uint32_t>(t.rng());
-  float rate = t.node.rate;
+  float rate = t.node.settings[cnngen::dropout::rate];
   const auto run = [&](Pass pass, const Vec& v, const std::vector<uint32_t>& s) {
     Buffer bi = buffer(v, {size}), bo(size);
     Seeds bs(const_cast<uint32_t*>(s.data()), n);
@@ -46,7 +46,7 @@ void check_dropout(KernelCheck& t) {
 void reference_dropout(ReferenceNet& r, int i) {
   const cnngen::Node& node = r.net.graph().nodes[i];
   const Vec& in = r.out[node.input()];
-  r.out[i] = r.training ? masked(in, r.net.upcoming_sample_seeds(r.n), node.in.size(), node.rate) : in;
+  r.out[i] = r.training ? masked(in, r.net.upcoming_sample_seeds(r.n), node.in.size(), node.settings[cnngen::dropout::rate]) : in;
 }
 
 bool adjoint_dropout(const cnngen::Node&, AdjointCheck*) { return false; }

@@ -16,7 +16,11 @@ namespace {
 struct Lrn {
   int r;
   double bias, alpha, beta;
-  explicit Lrn(const cnngen::Node& n) : r(n.units), bias(n.epsilon), alpha(n.alpha), beta(n.beta) {}
+  explicit Lrn(const cnngen::Node& n)
+      : r(n.units),
+        bias(n.settings[cnngen::local_response_norm::bias]),
+        alpha(n.settings[cnngen::local_response_norm::alpha]),
+        beta(n.settings[cnngen::local_response_norm::beta]) {}
 };
 
 // s at value i (channel c of its pixel, whose channels start at i - c).
@@ -52,7 +56,7 @@ Vec lrn_bwd(const Lrn& p, const Vec& in, const Vec& d_out, int C) {
 
 void check_local_response_norm(KernelCheck& t) {
   const Lrn p(t.node);
-  float bias = t.node.epsilon, alpha = t.node.alpha, beta = t.node.beta;
+  float bias = p.bias, alpha = p.alpha, beta = p.beta;
   const std::vector<int> dims = image_dims(t.in_s, t.n);
   const auto fwd = [&](const Vec& x) {
     Buffer bi = buffer(x, dims), bo(dims);

@@ -23,12 +23,16 @@ struct BatchNormalization {
 };
 }  // namespace layers
 
+namespace batch_norm {
+enum Setting { momentum, epsilon };  // places in Node::settings
+}  // namespace batch_norm
+
 template <>
 struct LayerKind<layers::BatchNormalization> : rules::KindDefaults {
   static constexpr Op op = Op::batch_norm;
   static constexpr std::string_view keras_type = "BatchNormalization", keras_prefix = "batch_normalization";
   static constexpr Message infer(Node& n, const Shape*, const layers::BatchNormalization& l) {
-    n.momentum = l.momentum, n.epsilon = l.epsilon;
+    n.settings[batch_norm::momentum] = l.momentum, n.settings[batch_norm::epsilon] = l.epsilon;
     if (l.axis != -1 && l.axis != n.in.rank) return rules::error("axis must be -1 or the channel axis, input ", n.in);
     if (!(l.epsilon > 0) || !(l.momentum >= 0 && l.momentum < 1))
       return rules::error("needs epsilon > 0 and 0 <= momentum < 1, input ", n.in);

@@ -21,6 +21,8 @@ struct Dropout {
 
 namespace dropout {
 
+enum Setting { rate };  // its place in Node::settings
+
 // The mask's hash (a 32-bit finaliser of the seed and the value's index), shared by the kernel's
 // algorithm (codegen/dropout.cpp, as Halide expressions) and the tests' reference.
 constexpr uint32_t mix(uint32_t h) {
@@ -42,7 +44,7 @@ struct LayerKind<layers::Dropout> : rules::KindDefaults {
   static constexpr Op op = Op::dropout;
   static constexpr std::string_view keras_type = "Dropout", keras_prefix = "dropout";
   static constexpr Message infer(Node& n, const Shape*, const layers::Dropout& l) {
-    n.rate = l.rate;
+    n.settings[dropout::rate] = l.rate;
     if (!(l.rate >= 0 && l.rate < 1)) return rules::error("rate must be at least 0 and below 1, input ", n.in);
     n.out = n.in;
     return {};

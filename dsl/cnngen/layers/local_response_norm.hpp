@@ -20,12 +20,18 @@ struct LocalResponseNormalization {
 };
 }  // namespace layers
 
+namespace local_response_norm {
+enum Setting { bias, alpha, beta };  // places in Node::settings
+}  // namespace local_response_norm
+
 template <>
 struct LayerKind<layers::LocalResponseNormalization> : rules::KindDefaults {
   static constexpr Op op = Op::local_response_norm;
   static constexpr std::string_view keras_type = "LocalResponseNormalization", keras_prefix = "local_response_normalization";
   static constexpr Message infer(Node& n, const Shape*, const layers::LocalResponseNormalization& l) {
-    n.units = l.depth_radius, n.epsilon = l.bias, n.alpha = l.alpha, n.beta = l.beta;
+    n.units = l.depth_radius;
+    n.settings[local_response_norm::bias] = l.bias, n.settings[local_response_norm::alpha] = l.alpha;
+    n.settings[local_response_norm::beta] = l.beta;
     if (Message m = rules::needs_image(n); !m.empty()) return m;
     if (l.depth_radius < 0) return rules::error("depth_radius must not be negative, input ", n.in);
     // A positive bias keeps s away from 0 (out would divide by it); alpha and beta as TensorFlow's.

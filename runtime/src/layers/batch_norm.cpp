@@ -31,7 +31,7 @@ class BatchNormStep : public LayerStep {
     Buffer in = image_view(in_any), out = image_view(out_any);
     Buffer gamma = net.param_buffer(gamma_, false), beta = net.param_buffer(beta_, false);
     Buffer mm = net.param_buffer(moving_mean_, false), mv = net.param_buffer(moving_var_, false);
-    float eps = node_.epsilon;
+    float eps = node_.settings[batch_norm::epsilon];
     if (!training) {
       net.run(infer_fwd_, "forward", i_, {in.raw_buffer(), gamma.raw_buffer(), beta.raw_buffer(), mm.raw_buffer(),
                                           mv.raw_buffer(), &eps, out.raw_buffer()});
@@ -45,7 +45,7 @@ class BatchNormStep : public LayerStep {
     const double count = double(node_.in.h) * node_.in.w * net.batch();
     const float unbias = count > 1 ? static_cast<float>(count / (count - 1)) : 1.0f;
     const int estimated = net.batch_norm_estimate_batches();
-    const float keep = estimated > 0 ? 1.0f - 1.0f / estimated : node_.momentum;
+    const float keep = estimated > 0 ? 1.0f - 1.0f / estimated : node_.settings[batch_norm::momentum];
     for (int c = 0; c < node_.in.c; ++c) {
       mm(c) = keep * mm(c) + (1 - keep) * mean_(c);
       mv(c) = keep * mv(c) + (1 - keep) * var_(c) * unbias;
@@ -56,7 +56,7 @@ class BatchNormStep : public LayerStep {
     Buffer in = image_view(net.output(node_.input())), g = image_view(g_any);
     Buffer gamma = net.param_buffer(gamma_, false), dgamma = net.param_buffer(gamma_, true);
     Buffer dbeta = net.param_buffer(beta_, true);
-    float eps = node_.epsilon;
+    float eps = node_.settings[batch_norm::epsilon];
     const auto bwd = [&](Buffer& t_any) {
       Buffer t = image_view(t_any);
       net.run(bwd_, "backward", i_, {in.raw_buffer(), gamma.raw_buffer(), mean_.raw_buffer(), var_.raw_buffer(),

@@ -76,7 +76,7 @@ class Conv2dStep : public LayerStep {
     const FloatArray &gamma = p[bn_first_].value, &beta = p[bn_first_ + 1].value;
     const FloatArray &mean = p[bn_first_ + 2].value, &var = p[bn_first_ + 3].value;
     for (int c = 0; c < node_.units; ++c) {  // as batch_norm_infer_fwd computes them (codegen/batch_norm.cpp)
-      const float scale = gamma[c] / std::sqrt(var[c] + bn_node.epsilon);
+      const float scale = gamma[c] / std::sqrt(var[c] + bn_node.settings[batch_norm::epsilon]);
       scale_(c) = scale;
       shift_(c) = beta[c] - mean[c] * scale + (b_ >= 0 ? p[b_].value[c] * scale : 0.0f);
     }

@@ -32,7 +32,7 @@ class DropoutStep : public LayerStep {
   void run(Network& net, Network::KernelRef k, const Buffer& from, const Buffer& to) {
     Buffer a = flat_view(from), b = flat_view(to);
     SeedBuffer seeds(const_cast<uint32_t*>(net.sample_seeds().data()), net.batch());
-    float rate = node_.rate;
+    float rate = node_.settings[dropout::rate];
     net.run(k, "dropout", i_, {a.raw_buffer(), seeds.raw_buffer(), &rate, b.raw_buffer()});
   }
 

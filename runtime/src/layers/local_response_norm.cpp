@@ -14,14 +14,16 @@ class LocalResponseNormStep : public LayerStep {
   }
 
   void forward(Network& net, Buffer in, Buffer out, bool) override {
-    float bias = node_.epsilon, alpha = node_.alpha, beta = node_.beta;
+    float bias = node_.settings[local_response_norm::bias], alpha = node_.settings[local_response_norm::alpha],
+          beta = node_.settings[local_response_norm::beta];
     net.run(fwd_, "forward", i_, {in.raw_buffer(), &bias, &alpha, &beta, out.raw_buffer()});
   }
 
   void backward(Network& net, Buffer g) override {
     if (!net.needs_gradient(node_.input())) return;
     Buffer in = net.output(node_.input());
-    float bias = node_.epsilon, alpha = node_.alpha, beta = node_.beta;
+    float bias = node_.settings[local_response_norm::bias], alpha = node_.settings[local_response_norm::alpha],
+          beta = node_.settings[local_response_norm::beta];
     net.emit(node_.input(), [&](Buffer& t) {
       net.run(bwd_, "backward", i_, {in.raw_buffer(), g.raw_buffer(), &bias, &alpha, &beta, t.raw_buffer()});
     });
