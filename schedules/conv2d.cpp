@@ -233,6 +233,8 @@ void schedule(Conv2dBwdData& s, const KernelSpec& k) {
 void schedule(Conv2dBwdWeights& s, const KernelSpec& k) {
   const Shape o = k.out;
   const schedules::WeightTile t = schedules::weight_tile(o.c, k.in.c, k.kernel.w);
+  // Images too large for L2 are swept by blocks of rows (0: whole; small images never are).
+  const int rows = o.w * o.h > 16 ? schedules::weight_gradient_row_block(k.in.w, k.in.c, o.w, o.h, o.c) : 0;
   Var c = s.d_w.args()[0], ci = s.d_w.args()[1], kx = s.d_w.args()[2], ky = s.d_w.args()[3];
   Var co("co"), cii("cii"), cio("cio"), cin("cin"), kxo("kxo"), kxi("kxi"), t1("t1"), t2("t2");
   Var ac = s.acc.args()[0], aci = s.acc.args()[1], akx = s.acc.args()[2], aky = s.acc.args()[3];
@@ -272,7 +274,6 @@ void schedule(Conv2dBwdWeights& s, const KernelSpec& k) {
     // On images too large for L2, the pixel sweep of each tile goes over a block of rows at a time,
     // and a padded input is bordered block by block: at the root, a whole batch of 224x224x64
     // images (104 MB) was written, faulted in and read back every call.
-    const int rows = schedules::weight_gradient_row_block(k.in.w, k.in.c, o.w, o.h, o.c);
     if (rows > 0) {
       RVar ryo("ryo"), ryi("ryi");
       update.split(s.r.y, ryo, ryi, rows, TailStrategy::GuardWithIf)
@@ -284,8 +285,7 @@ void schedule(Conv2dBwdWeights& s, const KernelSpec& k) {
     update.vectorize(acv).unroll(aco).unroll(acin).unroll(akxi);
   }
 
-  const bool bordered_by_block = o.w * o.h > 16 && schedules::weight_gradient_row_block(k.in.w, k.in.c, o.w, o.h, o.c) > 0;
-  if (k.padded() && !bordered_by_block)
+  if (k.padded() && rows == 0)
     s.padded.compute_root().vectorize(s.padded.args()[0], lanes_for(k.in.c)).parallel(s.padded.args()[3]);
   if (s.in_blocked.defined()) {  // a copy of the input (of its grid), 2-8 MB: a few % of the pass
     Var cv = s.in_blocked.args()[0], x = s.in_blocked.args()[1], y = s.in_blocked.args()[2];
