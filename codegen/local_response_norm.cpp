@@ -12,7 +12,7 @@ namespace {
 
 Var c("c"), x("x"), y("y"), n("n");
 
-// f with zeros outside channels [0, C), for the window's sums.
+// f with zeros outside channels [0, C), for the windows' sums.
 Func channels_zero_outside(Func f, int C, const std::string& name) {
   Func z(name);
   z(c, x, y, n) = select(c >= 0 && c < C, f(clamp(c, 0, C - 1), x, y, n), 0.0f);
@@ -49,8 +49,7 @@ BuiltKernel build_local_response_norm(const KernelSpec& k, bool scheduled) {
   st.scale = window_scale(in, k, bias, alpha);
   Func t_inside("t_inside");
   t_inside(c, x, y, n) = d_out(c, x, y, n) * in(c, x, y, n) * pow(st.scale(c, x, y, n), -beta - 1.0f);
-  st.t = Func("t");
-  st.t(c, x, y, n) = select(c >= 0 && c < k.in.c, t_inside(clamp(c, 0, k.in.c - 1), x, y, n), 0.0f);
+  st.t = channels_zero_outside(t_inside, k.in.c, "t");
   RDom j(-k.units, 2 * k.units + 1, "j");
   st.d_in = Func("d_in");
   st.d_in(c, x, y, n) = d_out(c, x, y, n) * pow(st.scale(c, x, y, n), -beta) -
