@@ -87,9 +87,10 @@ struct Graph {
     }
     for (int k = 0; k < outs.auxiliary_count; ++k)
       if (!add_auxiliary(outs.auxiliary[k])) return;
-    for (int i = 0; i < size; ++i) nodes[i].used_at_inference = i == output;
+    for (int i = 0; i < size; ++i) nodes[i].used_at_inference = nodes[i].reaches_output = false;
+    nodes[output].used_at_inference = nodes[output].reaches_output = true;
+    for (int k = 0; k < auxiliary_count; ++k) nodes[auxiliary[k].x.node].reaches_output = true;
     mark_inputs(&Node::used_at_inference);
-    for (int i = 0; i < size; ++i) nodes[i].reaches_output = GraphView(*this).is_output(i);
     mark_inputs(&Node::reaches_output);
     int order[Cap] = {};
     for (int i = 0; i < size; ++i) order[i] = i;
