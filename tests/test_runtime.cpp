@@ -6,6 +6,7 @@
 #include <fstream>
 #include <happy_model.hpp>
 #include <sstream>
+#include <sys/stat.h>
 #include <zoo.hpp>
 
 #include <cnngen/checkpoint.hpp>
@@ -94,6 +95,142 @@ TEST(Checkpoint, BadFilesAreClearErrorsAndLeaveTheNetworkAsItWas) {
   expect_checkpoint_error([&] { cnngen::load_checkpoint(path, happy.network(), nullptr); }, "checkpoint of model ZooOdd, not HappyModel");
   EXPECT_EQ(b.network().parameters()[0].value, before);
   fs::remove(path);
+}
+
+// Writes a checkpoint field by field in the format save_checkpoint writes, with any field forged,
+// and the checksum recomputed as a forger would: only the reader's checks can refuse it.
+struct ForgedCheckpoint {
+  uint32_t version = 1;
+  int64_t iterations = -1;        // -1: the optimizer's
+  double learning_rate = 0;       // 0: the optimizer's
+  int64_t slot_count = -1;        // -1: the optimizer's
+  int short_slot = -1;            // this slot claims and holds one value fewer
+  uint64_t slot_size_claim = 0;   // nonzero: the first slot claims this many values
+  int32_t epochs = 1;
+  std::string trailing;
+
+  std::string bytes;
+  template <class T>
+  void put(const T& v) { bytes.append(reinterpret_cast<const char*>(&v), sizeof v); }
+  void put_string(const std::string& s) { put<uint32_t>(static_cast<uint32_t>(s.size())), bytes += s; }
+  template <class Floats>
+  void put_floats(const Floats& v, uint64_t claim, size_t holds) {
+    put<uint64_t>(claim);
+    bytes.append(reinterpret_cast<const char*>(v.data()), holds * sizeof(float));
+  }
+
+  std::string write(cnngen::Model& m) {
+    bytes = "CNNGENCK";
+    put<uint32_t>(version);
+    put_string(std::string(m.network().graph().name));
+    put<uint32_t>(static_cast<uint32_t>(m.network().parameters().size()));
+    for (const cnngen::Parameter& p : m.network().parameters()) {
+      put_string(p.name);
+      put_floats(p.value, p.value.size(), p.value.size());
+    }
+    const cnngen::Optimizer& o = *m.optimizer();
+    put_string(o.name());
+    put<int64_t>(iterations >= 0 ? iterations : o.iterations);
+    put<double>(learning_rate != 0 ? learning_rate : o.learning_rate);
+    put<uint32_t>(static_cast<uint32_t>(slot_count >= 0 ? slot_count : int64_t(o.slots.size())));
+    for (size_t i = 0; i < o.slots.size() && (slot_count < 0 || int64_t(i) < slot_count); ++i) {
+      const size_t n = o.slots[i].size() - (int(i) == short_slot ? 1 : 0);
+      put_floats(o.slots[i], i == 0 && slot_size_claim ? slot_size_claim : n, n);
+    }
+    put<int32_t>(epochs);
+    bytes += trailing;
+    uint64_t h = 1469598103934665603ull;
+    for (const char c : bytes) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    put<uint64_t>(h);
+    return bytes;
+  }
+};
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+TEST(Checkpoint, TheForgerWritesWhatSaveWrites) {
+  Trained a;
+  const std::string path = temp_path("forger.ckpt");
+  cnngen::save_checkpoint(path, a.model.network(), a.model.optimizer(), {1});
+  std::ifstream in(path, std::ios::binary);
+  const std::string saved((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(ForgedCheckpoint{}.write(a.model), saved) << "the tests below forge another format than the reader's";
+  fs::remove(path);
+}
+
+// Each forged field, checksum and all, is refused with its name before anything is read into the
+// optimizer or the network (under AddressSanitizer these ran past the slots before).
+TEST(Checkpoint, ForgedFieldsAreRefusedByName) {
+  Trained a;
+  const std::string path = temp_path("forged.ckpt");
+  const auto refused = [&](ForgedCheckpoint f, const std::string& says) {
+    write_file(path, f.write(a.model));
+    cnngen::Model b(zoo::odd, cnngen::generated::zoo());
+    b.compile(std::make_unique<cnngen::Adam>(), cnngen::LossKind::categorical_crossentropy);
+    const auto before = b.network().parameters()[0].value;
+    expect_checkpoint_error([&] { cnngen::load_checkpoint(path, b.network(), b.optimizer()); }, says);
+    EXPECT_EQ(b.network().parameters()[0].value, before) << says;
+    EXPECT_TRUE(b.optimizer()->slots.empty()) << says;
+    // Inference reads the same checks.
+    expect_checkpoint_error([&] { cnngen::load_checkpoint(path, b.network(), nullptr); }, says);
+  };
+  refused({.version = 2}, "checkpoint format version 2, this build reads 1");
+  refused({.slot_count = 3}, "optimizer slot count 3, adam keeps");
+  refused({.slot_count = 1000000}, "optimizer slot count 1000000");
+  refused({.short_slot = 2}, "optimizer slot 2 holds");
+  refused({.slot_size_claim = 1ull << 62}, "optimizer slot 0 holds 4611686018427387904 values");
+  refused({.slot_size_claim = ~0ull / 2}, "optimizer slot 0 holds");
+  refused({.iterations = 0}, "optimizer iterations 0 with");
+  refused({.iterations = int64_t{1} << 60}, "optimizer iterations");
+  refused({.learning_rate = INFINITY}, "learning rate inf is not a positive finite number");
+  refused({.learning_rate = -1e-3}, "learning rate -0.001");
+  refused({.learning_rate = NAN}, "learning rate nan");
+  refused({.epochs = -3}, "epochs done -3 is negative");
+  refused({.trailing = "xx"}, "2 bytes after the last field");
+  fs::remove(path);
+}
+
+TEST(Checkpoint, AnotherOptimizersStateIsRefused) {
+  cnngen::Model a(zoo::odd, cnngen::generated::zoo());
+  a.compile(std::make_unique<cnngen::SGD>(0.01, 0.9), cnngen::LossKind::categorical_crossentropy);
+  std::vector<float> x(4 * 11 * 9 * 3, 0.5f);
+  const std::vector<int> y{0, 1, 2, 1};
+  a.train_on_batch(x.data(), y, 4);
+  const std::string path = temp_path("sgd.ckpt");
+  cnngen::save_checkpoint(path, a.network(), a.optimizer(), {1});
+  cnngen::Model b(zoo::odd, cnngen::generated::zoo());
+  b.compile(std::make_unique<cnngen::Adam>(), cnngen::LossKind::categorical_crossentropy);
+  expect_checkpoint_error([&] { cnngen::load_checkpoint(path, b.network(), b.optimizer()); },
+                          "optimizer state of sgd, the training uses adam");
+  cnngen::load_checkpoint(path, b.network(), nullptr);  // its weights serve inference
+  fs::remove(path);
+}
+
+TEST(Checkpoint, OnlyARegularFileOfACheckpointsSizeIsRead) {
+  cnngen::Model b(zoo::odd, cnngen::generated::zoo());
+  expect_checkpoint_error([&] { cnngen::load_checkpoint("/dev/zero", b.network(), nullptr); }, "/dev/zero: not a regular file");
+  const std::string dir = temp_path("folder.ckpt");
+  fs::create_directory(dir);
+  expect_checkpoint_error([&] { cnngen::load_checkpoint(dir, b.network(), nullptr); }, "is a folder, not a checkpoint");
+  fs::remove(dir);
+  const std::string fifo = temp_path("fifo.ckpt");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  expect_checkpoint_error([&] { cnngen::load_checkpoint(fifo, b.network(), nullptr); }, "not a regular file");  // no hang
+  fs::remove(fifo);
+  const std::string big = temp_path("big.ckpt");
+  { std::ofstream(big, std::ios::binary).seekp(64 << 20) << 'x'; }  // sparse: 64 MB claimed, none stored
+  expect_checkpoint_error([&] { cnngen::load_checkpoint(big, b.network(), nullptr); }, "more than any checkpoint of this model");
+  fs::remove(big);
+}
+
+TEST(Checkpoint, AnOptimizerStepRefusesSlotsThatDoNotMatch) {
+  Trained a;
+  a.model.optimizer()->slots.pop_back();
+  std::vector<float> x(4 * 11 * 9 * 3, 0.5f);
+  const std::vector<int> y{0, 1, 2, 1};
+  EXPECT_THROW(a.model.train_on_batch(x.data(), y, 4), std::logic_error);
 }
 
 TEST(Adam, FirstStepsFollowKerasFormula) {

@@ -23,8 +23,28 @@ struct TrainingProgress {
 
 void save_checkpoint(const std::string& path, const Network& net, const Optimizer* opt, const TrainingProgress& progress);
 
-// Throws CheckpointError for a missing, truncated or corrupt file, or one of another model.
-// opt may be null (inference only).
+// Throws CheckpointError for a missing, truncated or corrupt file, one of another model or
+// optimizer, and any field that does not match what net and opt hold; then neither is changed.
+// Reads only a regular file of at most the size a checkpoint of net can have. opt may be null
+// (inference only).
 TrainingProgress load_checkpoint(const std::string& path, Network& net, Optimizer* opt);
+
+// Held by a training over its checkpoint path, from before its first epoch: it proves the folder
+// writable (else CheckpointError now, not after an epoch's work) and refuses a second training on
+// the same path (an advisory lock on PATH.lock, naming the process that holds it). While held,
+// SIGINT and SIGTERM remove a checkpoint's temporary file if one is being written, and the lock
+// file, then end the process as they would have (exit 130 / 143); SIGXFSZ is ignored, so that a
+// file-size limit fails the write with a message instead of killing the process. One at a time.
+class CheckpointLock {
+ public:
+  explicit CheckpointLock(const std::string& path);
+  ~CheckpointLock();
+  CheckpointLock(const CheckpointLock&) = delete;
+  CheckpointLock& operator=(const CheckpointLock&) = delete;
+
+ private:
+  std::string lock_path_;
+  int fd_ = -1;
+};
 
 }  // namespace cnngen

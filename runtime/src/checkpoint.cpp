@@ -1,14 +1,18 @@
 #include <cnngen/checkpoint.hpp>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include <csignal>
+
+#include <sys/stat.h>
+
 #include <cerrno>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 namespace cnngen {
 
@@ -54,44 +58,174 @@ struct Writer {
   }
 };
 
+// Reads a checkpoint whose every count and size is hostile until checked: each field is checked
+// against what the model expects before anything is allocated or indexed, without arithmetic that
+// can wrap, and an error names the file and the field.
 struct Reader {
   const std::string& bytes;
   const std::string& path;
   size_t pos = 0;
-  void need(size_t n) {
-    if (bytes.size() - pos < n) throw CheckpointError(path + ": truncated checkpoint");
+  [[noreturn]] void fail(const std::string& what) const { throw CheckpointError(path + ": " + what); }
+  size_t left() const { return bytes.size() - 8 - pos; }  // the checksum ends the file
+  void need(size_t n, const char* field) const {
+    if (left() < n) fail(std::string("truncated checkpoint (") + field + ")");
   }
   template <class T>
-  T get() {
-    need(sizeof(T));
+  T get(const char* field) {
+    need(sizeof(T), field);
     T v;
     std::memcpy(&v, bytes.data() + pos, sizeof v);
     pos += sizeof v;
     return v;
   }
-  std::string get_string() {
-    const uint32_t n = get<uint32_t>();
-    need(n);
+  std::string get_string(const char* field) {
+    const uint32_t n = get<uint32_t>(field);
+    need(n, field);
     std::string s = bytes.substr(pos, n);
     pos += n;
     return s;
   }
+  // Exactly `expected` floats, or an error naming the field.
   template <class Floats>
-  void get_floats(Floats& out, const std::string& what) {
-    const uint64_t n = get<uint64_t>();
-    if (n != out.size())
-      throw CheckpointError(path + ": " + what + " holds " + std::to_string(n) + " values, the model expects " +
-                            std::to_string(out.size()));
-    need(n * sizeof(float));
-    std::memcpy(out.data(), bytes.data() + pos, n * sizeof(float));
-    pos += n * sizeof(float);
+  Floats get_floats(size_t expected, const std::string& field) {
+    const uint64_t n = get<uint64_t>(field.c_str());
+    if (n != expected)
+      fail(field + " holds " + std::to_string(n) + " values, the model expects " + std::to_string(expected));
+    if (left() / sizeof(float) < expected) fail("truncated checkpoint (" + field + ")");
+    Floats v(expected);
+    std::memcpy(v.data(), bytes.data() + pos, expected * sizeof(float));
+    pos += expected * sizeof(float);
+    return v;
   }
+};
+
+// The largest checkpoint of `net`: every parameter with the most optimizer slots any optimizer
+// keeps, names of at most 4 KB each. A file larger than this is refused before it is read, so
+// that a wrong path (a disk image, /dev/zero) never fills the memory.
+uint64_t size_bound(const Network& net) {
+  uint64_t floats = 0, fields = 4;
+  for (const Parameter& p : net.parameters())
+    floats += uint64_t(p.value.size()) * (1 + (p.trainable ? kMaxSlotsPerParameter : 0)), fields += 3;
+  return 64 + floats * sizeof(float) + fields * (4096 + 16);
+}
+
+// The whole file, if it is a regular file no larger than `limit`. Opened without blocking, so that
+// a FIFO is refused rather than waited on.
+std::string read_bounded(const std::string& path, uint64_t limit) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) throw CheckpointError(path + ": no such checkpoint");
+    throw CheckpointError(path + ": cannot open (" + std::strerror(errno) + ")");
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw CheckpointError(path + ": cannot stat (" + std::strerror(errno) + ")");
+  if (S_ISDIR(st.st_mode)) throw CheckpointError(path + ": is a folder, not a checkpoint");
+  if (!S_ISREG(st.st_mode)) throw CheckpointError(path + ": not a regular file, not a checkpoint");
+  if (uint64_t(st.st_size) > limit)
+    throw CheckpointError(path + ": " + std::to_string(st.st_size) + " bytes, more than any checkpoint of this model (" +
+                          std::to_string(limit) + "): not a checkpoint of it");
+  std::string bytes(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t r = ::read(fd, bytes.data() + done, bytes.size() - done);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) throw CheckpointError(path + ": read failed (" + std::strerror(errno) + ")");
+    if (r == 0) break;  // shrank while read: the checks below see a truncated file
+    done += static_cast<size_t>(r);
+  }
+  bytes.resize(done);
+  return bytes;
+}
+
+// What a signal handler removes: the temporary file while one is written, and the held lock's file.
+// Fixed buffers, written before the handler may read them: a handler may not allocate.
+char g_tmp_path[4096], g_lock_path[4096];
+volatile std::sig_atomic_t g_writing = 0, g_locked = 0;
+// The signals a CheckpointLock handles, and their dispositions before it, restored after it.
+constexpr int kHandled[3] = {SIGINT, SIGTERM, SIGXFSZ};
+struct sigaction g_previous[3];
+
+void copy_path(char (&to)[4096], const std::string& from) {
+  if (from.size() >= sizeof to) throw CheckpointError(from + ": path longer than " + std::to_string(sizeof to - 1) + " bytes");
+  std::memcpy(to, from.c_str(), from.size() + 1);
+}
+
+extern "C" void remove_files_and_reraise(int sig) {
+  if (g_writing) ::unlink(g_tmp_path);
+  if (g_locked) ::unlink(g_lock_path);
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+// Marks a temporary file as being written for the handler, for one scope.
+struct Writing {
+  explicit Writing(const std::string& tmp) {
+    copy_path(g_tmp_path, tmp);
+    g_writing = 1;
+  }
+  ~Writing() { g_writing = 0; }
 };
 
 }  // namespace
 
+CheckpointLock::CheckpointLock(const std::string& path) : lock_path_(path + ".lock") {
+  if (g_locked) throw std::logic_error("CheckpointLock: a process holds one at a time");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw CheckpointError(path + ": not a regular file, so no checkpoint can replace it");
+  copy_path(g_lock_path, lock_path_);
+  for (;;) {
+    fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw CheckpointError(path + ": no checkpoint can be written there (" + std::strerror(errno) + ")");
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      char pid[32] = {};
+      const ssize_t n = ::pread(fd_, pid, sizeof pid - 1, 0);
+      ::close(fd_);
+      throw CheckpointError(path + ": in use by another training (process " + (n > 0 ? std::string(pid, n) : "unknown") +
+                            ", " + lock_path_ + "): let it finish or pass another --checkpoint");
+    }
+    // The holder before us may have removed the file between our open and our lock: then lock the new one.
+    struct stat held {}, now {};
+    if (::fstat(fd_, &held) == 0 && ::stat(lock_path_.c_str(), &now) == 0 && held.st_ino == now.st_ino &&
+        held.st_dev == now.st_dev)
+      break;
+    ::close(fd_);
+  }
+  const std::string pid = std::to_string(::getpid());
+  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+    const std::string why = std::strerror(errno);
+    ::unlink(lock_path_.c_str());
+    ::close(fd_);
+    throw CheckpointError(path + ": no checkpoint can be written there (" + why + ")");
+  }
+  g_locked = 1;
+  struct sigaction handler {}, ignore {};
+  handler.sa_handler = remove_files_and_reraise;
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&handler.sa_mask);
+  sigemptyset(&ignore.sa_mask);
+  for (int i = 0; i < 3; ++i) {
+    ::sigaction(kHandled[i], nullptr, &g_previous[i]);
+    // An ignored SIGINT or SIGTERM (nohup, a background job) stays ignored.
+    if (kHandled[i] == SIGXFSZ) ::sigaction(kHandled[i], &ignore, nullptr);
+    else if (g_previous[i].sa_handler != SIG_IGN) ::sigaction(kHandled[i], &handler, nullptr);
+  }
+}
+
+CheckpointLock::~CheckpointLock() {
+  for (int i = 0; i < 3; ++i) ::sigaction(kHandled[i], &g_previous[i], nullptr);
+  g_locked = 0;
+  ::unlink(lock_path_.c_str());
+  ::close(fd_);
+}
+
 void save_checkpoint(const std::string& path, const Network& net, const Optimizer* opt, const TrainingProgress& progress) {
   const std::string tmp = path + ".tmp";
+  const Writing writing(tmp);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw CheckpointError(tmp + ": cannot create (" + std::strerror(errno) + ")");
   try {
@@ -135,9 +269,7 @@ void save_checkpoint(const std::string& path, const Network& net, const Optimize
 }
 
 TrainingProgress load_checkpoint(const std::string& path, Network& net, Optimizer* opt) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw CheckpointError(path + ": no such checkpoint");
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string bytes = read_bounded(path, size_bound(net));
   if (bytes.size() < sizeof kMagic + 8 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
     throw CheckpointError(path + ": not a cnngen checkpoint");
   uint64_t stored;
@@ -145,46 +277,55 @@ TrainingProgress load_checkpoint(const std::string& path, Network& net, Optimize
   if (stored != fnv1a(bytes.data(), bytes.size() - 8))
     throw CheckpointError(path + ": corrupt checkpoint (checksum mismatch)");
 
+  // The checksum only catches accidents: every field is checked as if forged.
   Reader r{bytes, path, sizeof kMagic};
-  if (const uint32_t v = r.get<uint32_t>(); v != kVersion)
-    throw CheckpointError(path + ": checkpoint format version " + std::to_string(v) + ", this build reads " +
-                          std::to_string(kVersion));
-  const std::string model = r.get_string();
-  if (model != net.graph().name)
-    throw CheckpointError(path + ": checkpoint of model " + model + ", not " + std::string(net.graph().name));
-  const uint32_t count = r.get<uint32_t>();
+  if (const uint32_t v = r.get<uint32_t>("version"); v != kVersion)
+    r.fail("checkpoint format version " + std::to_string(v) + ", this build reads " + std::to_string(kVersion));
+  const std::string model = r.get_string("model name");
+  if (model != net.graph().name) r.fail("checkpoint of model " + model + ", not " + std::string(net.graph().name));
+  const uint32_t count = r.get<uint32_t>("parameter count");
   if (count != net.parameters().size())
-    throw CheckpointError(path + ": checkpoint has " + std::to_string(count) + " parameters, the model " +
-                          std::to_string(net.parameters().size()));
-  // Read everything into copies first: a bad checkpoint must leave the network as it was.
-  std::vector<Parameter> params = net.parameters();
-  for (Parameter& p : params) {
-    const std::string name = r.get_string();
-    if (name != p.name) throw CheckpointError(path + ": parameter " + name + " where the model has " + p.name);
-    r.get_floats(p.value, p.name);
+    r.fail("checkpoint has " + std::to_string(count) + " parameters, the model " + std::to_string(net.parameters().size()));
+  // Read everything into copies first: a bad checkpoint must leave the network and optimizer as they were.
+  std::vector<FloatArray> values;
+  for (const Parameter& p : net.parameters()) {
+    const std::string name = r.get_string("parameter name");
+    if (name != p.name) r.fail("parameter " + name + " where the model has " + p.name);
+    values.push_back(r.get_floats<FloatArray>(p.value.size(), p.name));
   }
-  const std::string opt_name = r.get_string();
-  const int64_t iterations = r.get<int64_t>();
-  const double lr = r.get<double>();
-  const uint32_t slots = r.get<uint32_t>();
+  const std::string opt_name = r.get_string("optimizer name");
+  const int64_t iterations = r.get<int64_t>("optimizer iterations");
+  const double lr = r.get<double>("learning rate");
+  const uint32_t slots = r.get<uint32_t>("optimizer slot count");
+  std::vector<size_t> expected;  // the slot sizes opt_name keeps for this network
+  if (!opt_name.empty()) {
+    const int per_parameter = slots_per_parameter(opt_name);
+    if (per_parameter < 0) r.fail("unknown optimizer '" + opt_name + "'");
+    expected = slot_sizes(net.parameters(), per_parameter);
+    // Slots are made at the first step: none before it, all of them after.
+    if (slots != 0 && slots != expected.size())
+      r.fail("optimizer slot count " + std::to_string(slots) + ", " + opt_name + " keeps " + std::to_string(expected.size()) +
+             " for this model");
+    if (iterations < 0 || iterations > (int64_t{1} << 53) || (iterations > 0) != (slots > 0))
+      r.fail("optimizer iterations " + std::to_string(iterations) + " with " + std::to_string(slots) + " slots");
+    if (!std::isfinite(lr) || lr <= 0) r.fail("learning rate " + std::to_string(lr) + " is not a positive finite number");
+  } else if (slots != 0 || iterations != 0) {
+    r.fail("optimizer state without an optimizer name");
+  }
   std::vector<std::vector<float>> slot_values;
-  for (uint32_t i = 0; i < slots; ++i) {
-    const uint64_t n = r.get<uint64_t>();
-    r.need(n * sizeof(float));
-    slot_values.emplace_back(n);
-    std::memcpy(slot_values.back().data(), bytes.data() + r.pos, n * sizeof(float));
-    r.pos += n * sizeof(float);
-  }
-  TrainingProgress progress{r.get<int32_t>()};
+  for (uint32_t i = 0; i < slots; ++i)
+    slot_values.push_back(r.get_floats<std::vector<float>>(expected[i], "optimizer slot " + std::to_string(i)));
+  const int32_t epochs = r.get<int32_t>("epochs done");
+  if (epochs < 0) r.fail("epochs done " + std::to_string(epochs) + " is negative");
+  if (r.left() != 0) r.fail(std::to_string(r.left()) + " bytes after the last field");
   if (opt && !opt_name.empty()) {
-    if (opt_name != opt->name())
-      throw CheckpointError(path + ": optimizer state of " + opt_name + ", the training uses " + opt->name());
+    if (opt_name != opt->name()) r.fail("optimizer state of " + opt_name + ", the training uses " + opt->name());
     opt->iterations = iterations;
     opt->learning_rate = lr;
     opt->slots = std::move(slot_values);
   }
-  for (size_t i = 0; i < params.size(); ++i) net.parameters()[i].value = std::move(params[i].value);
-  return progress;
+  for (size_t i = 0; i < values.size(); ++i) net.parameters()[i].value = std::move(values[i]);
+  return {epochs};
 }
 
 }  // namespace cnngen

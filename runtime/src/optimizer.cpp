@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 namespace cnngen {
 
@@ -37,20 +38,36 @@ void parallel_chunks(size_t count, const Body& body) {
   halide_do_par_for(nullptr, task, 0, chunks, reinterpret_cast<uint8_t*>(&closure));
 }
 
-// One state vector per trainable parameter and slot kind, sized on first use.
-void ensure_slots(Optimizer& o, const std::vector<Parameter>& params, int per_param) {
-  if (!o.slots.empty()) return;
-  for (const Parameter& p : params)
-    if (p.trainable)
-      for (int k = 0; k < per_param; ++k) o.slots.emplace_back(p.value.size(), 0.0f);
+}  // namespace
+
+int slots_per_parameter(const std::string& optimizer_name) {
+  if (optimizer_name == "adam") return 2;
+  if (optimizer_name == "sgd") return 1;
+  return -1;
 }
 
-}  // namespace
+std::vector<size_t> slot_sizes(const std::vector<Parameter>& params, int per_parameter) {
+  std::vector<size_t> sizes;
+  for (const Parameter& p : params)
+    if (p.trainable) sizes.insert(sizes.end(), per_parameter, p.value.size());
+  return sizes;
+}
+
+void Optimizer::ensure_slots(const std::vector<Parameter>& params) {
+  const std::vector<size_t> sizes = slot_sizes(params, slots_per_parameter(name()));
+  if (slots.empty()) {
+    for (size_t n : sizes) slots.emplace_back(n, 0.0f);
+    return;
+  }
+  bool match = slots.size() == sizes.size();
+  for (size_t i = 0; match && i < sizes.size(); ++i) match = slots[i].size() == sizes[i];
+  if (!match) throw std::logic_error(name() + ": optimizer state does not match the parameters");
+}
 
 Adam::Adam(double lr, double b1, double b2, double eps) : beta_1(b1), beta_2(b2), epsilon(eps) { learning_rate = lr; }
 
 void Adam::step(std::vector<Parameter>& params) {
-  ensure_slots(*this, params, 2);
+  ensure_slots(params);
   ++iterations;
   // As TensorFlow's ApplyAdam: the bias corrections folded into the step size, epsilon added to
   // sqrt(v) unscaled.
@@ -78,7 +95,7 @@ void Adam::step(std::vector<Parameter>& params) {
 SGD::SGD(double lr, double m) : momentum(m) { learning_rate = lr; }
 
 void SGD::step(std::vector<Parameter>& params) {
-  ensure_slots(*this, params, 1);
+  ensure_slots(params);
   ++iterations;
   const float lr = static_cast<float>(learning_rate), mu = static_cast<float>(momentum);
   size_t slot = 0;
