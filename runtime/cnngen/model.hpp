@@ -3,6 +3,7 @@
 #include <cmath>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,12 @@ struct EpochLogs {
 
 struct History {
   std::vector<EpochLogs> epochs;
+};
+
+// A training step whose loss or gradient is not finite: the step is not taken, and fit() stops
+// before another checkpoint could be written with the weights it would have made.
+struct TrainingDiverged : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 struct FitOptions {
@@ -74,6 +81,10 @@ class Model {
 
   Network& network() { return net_; }
   Optimizer* optimizer() { return optimizer_.get(); }
+  // The training's learning rate: the rate of a constant schedule, the start of a cosine one. The
+  // optimizer holds it between epochs, so that a checkpoint records it rather than a decayed rate.
+  double learning_rate() const { return base_learning_rate_; }
+  void set_learning_rate(double lr);
   LossKind loss() const { return loss_; }
 
  private:

@@ -23,6 +23,11 @@ void Model::compile(std::unique_ptr<Optimizer> optimizer, LossKind loss) {
                                 std::string(net_.graph().name) + " has " + std::to_string(net_.classes()));
 }
 
+void Model::set_learning_rate(double lr) {
+  if (!optimizer_) throw std::logic_error("set_learning_rate: compile the model first");
+  base_learning_rate_ = optimizer_->learning_rate = lr;
+}
+
 void Model::check_data(const Dataset& d, const char* what) const {
   const Shape s = net_.graph().input_shape();
   if (d.h != s.h || d.w != s.w || d.c != s.c)
@@ -32,11 +37,30 @@ void Model::check_data(const Dataset& d, const char* what) const {
   if (d.n == 0) throw std::invalid_argument(std::string(what) + " data set is empty");
 }
 
+namespace {
+
+// Whether every value is finite, from the exponent bits: vectorised, unlike std::isfinite's loop
+// (about 1% of a ResNet50 step on its 23.5M gradients).
+bool all_finite(const FloatArray& v) {
+  uint32_t bad = 0;
+  for (const float f : v) {
+    uint32_t bits;
+    std::memcpy(&bits, &f, sizeof bits);
+    bad |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+  }
+  return bad == 0;
+}
+
+}  // namespace
+
 ModelLoss Model::train_on_batch(const float* x, std::span<const int> labels, int n) {
   if (!optimizer_) throw std::logic_error("train_on_batch: compile the model first");
   net_.forward(x, n, true);
   const ModelLoss r = model_loss(loss_, net_, labels, &d_logits_);
+  if (!std::isfinite(r.loss)) throw TrainingDiverged(std::isnan(r.loss) ? "the loss is nan" : "the loss is infinite");
   net_.backward(d_logits_);
+  for (const Parameter& p : net_.parameters())
+    if (p.trainable && !all_finite(p.grad)) throw TrainingDiverged("the gradient of " + p.name + " is not finite");
   optimizer_->step(net_.parameters());
   return r;
 }
@@ -114,7 +138,8 @@ History Model::fit(const Dataset& train, const FitOptions& o) {
   History history;
   std::vector<int> order(train.n), batch_y;
   const int64_t sample = train.sample_size();
-  const int64_t total_steps = int64_t(o.epochs) * ((train.n + o.batch_size - 1) / o.batch_size);
+  const int64_t batches = (int64_t{train.n} + o.batch_size - 1) / o.batch_size;
+  const int64_t total_steps = int64_t{o.epochs} * batches;
   for (int epoch = o.initial_epoch; epoch < o.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
     std::iota(order.begin(), order.end(), 0);
@@ -141,11 +166,20 @@ History Model::fit(const Dataset& train, const FitOptions& o) {
       if (o.cosine_decay)
         optimizer_->learning_rate =
             base_learning_rate_ * 0.5 * (1 + std::cos(std::numbers::pi * double(optimizer_->iterations) / double(total_steps)));
-      const ModelLoss r = train_on_batch(batch_x_.data(), batch_y, n);
+      ModelLoss r;
+      try {
+        r = train_on_batch(batch_x_.data(), batch_y, n);
+      } catch (const TrainingDiverged& e) {
+        if (o.verbose && ProgressBar::stdout_is_terminal()) std::cout << std::endl;  // off the bar's line
+        throw TrainingDiverged("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs) + ", batch " +
+                               std::to_string(first / o.batch_size + 1) + "/" + std::to_string(batches) + ": " + e.what() +
+                               "; training stopped before the step, no checkpoint written after it (try a lower --lr)");
+      }
       loss_sum += r.loss * n, correct += r.correct, seen += n;
       for (size_t h = 0; h < r.heads.size(); ++h) head_loss_sum[h] += r.heads[h].loss * n;
       if (o.verbose) bar.update(seen, training_metrics(loss_sum, head_loss_sum, correct, seen));
     }
+    optimizer_->learning_rate = base_learning_rate_;  // what a checkpoint of this epoch records
     EpochLogs logs{.epoch = epoch + 1, .loss = loss_sum / seen, .acc = double(correct) / seen};
     Metrics shown = training_metrics(loss_sum, head_loss_sum, correct, seen);
     if (o.estimate_batch_norm) estimate_batch_norm(train, o.batch_size);
