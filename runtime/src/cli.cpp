@@ -2,6 +2,8 @@
 
 #include <HalideRuntime.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -31,21 +33,39 @@ struct Args {
   bool resume = false;
 };
 
-const char* const kValueOptions[] = {"--data", "--epochs", "--batch-size", "--lr", "--seed", "--threads", "--checkpoint",
-                                     "--augment", "--lr-schedule", "--bn-estimate"};
+// The options each command takes; any other is refused, not ignored.
+const std::map<std::string, std::vector<std::string>> kCommandOptions = {
+    {"summary", {}},
+    {"train", {"--data", "--epochs", "--batch-size", "--lr", "--seed", "--threads", "--checkpoint", "--resume", "--augment",
+               "--lr-schedule", "--bn-estimate"}},
+    {"evaluate", {"--data", "--checkpoint", "--threads"}},
+    {"predict", {"--checkpoint", "--threads"}},
+};
+const char* const kFlags[] = {"--resume"};  // options without a value
+
+bool known_option(const std::string& s) {
+  for (const auto& [command, options] : kCommandOptions)
+    if (std::find(options.begin(), options.end(), s) != options.end()) return true;
+  return false;
+}
 
 Args parse(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
     const std::string s = argv[i];
-    if (s == "--resume") {
-      a.resume = true;
-    } else if (s == "-h" || s == "--help") {
+    if (s == "-h" || s == "--help") {
       a.command = "help";
-    } else if (s.rfind("--", 0) == 0) {
-      if (std::find(std::begin(kValueOptions), std::end(kValueOptions), s) == std::end(kValueOptions))
-        throw UsageError("unknown option " + s);
+      return a;
+    }
+    if (s.rfind("--", 0) == 0) {
+      if (!known_option(s)) throw UsageError("unknown option " + s);
+      if (std::find(std::begin(kFlags), std::end(kFlags), s) != std::end(kFlags)) {
+        a.resume = true;
+        a.options[s] = "";
+        continue;
+      }
       if (i + 1 >= argc) throw UsageError(s + " needs a value");
+      if (a.options.count(s)) throw UsageError(s + " given twice");
       a.options[s] = argv[++i];
     } else if (a.command.empty()) {
       a.command = s;
@@ -53,32 +73,46 @@ Args parse(int argc, char** argv) {
       a.positional.push_back(s);
     }
   }
+  if (a.command.empty()) return a;
+  const auto allowed = kCommandOptions.find(a.command);
+  if (allowed == kCommandOptions.end()) throw UsageError("unknown command '" + a.command + "'");
+  for (const auto& [option, value] : a.options)
+    if (std::find(allowed->second.begin(), allowed->second.end(), option) == allowed->second.end())
+      throw UsageError(a.command + " takes no option " + option);
+  if (a.command != "predict" && !a.positional.empty())
+    throw UsageError(a.command + " takes no argument '" + a.positional.front() + "'");
   return a;
 }
 
-int int_option(const Args& a, const std::string& name, int fallback, int min) {
+// A whole number in [min, max]: a flag out of range is refused before anything runs.
+int64_t int_option(const Args& a, const std::string& name, int64_t fallback, int64_t min, int64_t max) {
   auto it = a.options.find(name);
   if (it == a.options.end()) return fallback;
   try {
     size_t used = 0;
-    const int v = std::stoi(it->second, &used);
-    if (used == it->second.size() && v >= min) return v;
+    const long long v = std::stoll(it->second, &used);
+    if (used == it->second.size() && v >= min && v <= max) return v;
   } catch (const std::exception&) {
   }
-  throw UsageError(name + " takes a whole number >= " + std::to_string(min) + ", not '" + it->second + "'");
+  throw UsageError(name + " takes a whole number from " + std::to_string(min) + " to " + std::to_string(max) + ", not '" +
+                   it->second + "'");
 }
 
-double double_option(const Args& a, const std::string& name, double fallback) {
+// A finite positive number.
+double positive_option(const Args& a, const std::string& name, double fallback) {
   auto it = a.options.find(name);
   if (it == a.options.end()) return fallback;
   try {
     size_t used = 0;
     const double v = std::stod(it->second, &used);
-    if (used == it->second.size() && v > 0) return v;
+    if (used == it->second.size() && std::isfinite(v) && v > 0) return v;
   } catch (const std::exception&) {
   }
-  throw UsageError(name + " takes a positive number, not '" + it->second + "'");
+  throw UsageError(name + " takes a positive finite number, not '" + it->second + "'");
 }
+
+// The flags' ranges: beyond them a value is a typo, not a training.
+constexpr int64_t kMaxEpochs = 1'000'000, kMaxBatch = 1 << 20, kMaxThreads = 1024, kMaxSeed = 4294967295;
 
 // --NAME on|off (or, for --lr-schedule, cosine|constant).
 bool switch_option(const Args& a, const std::string& name, bool fallback, const char* on = "on", const char* off = "off") {
@@ -143,24 +177,35 @@ void print_evaluation(const Evaluation& e) {
 }
 
 int train(const Program& p, const Args& a) {
-  const std::string root = data_dir(p, a);
-  const Dataset train = load_split(p, root, "train"), test = load_split(p, root, "test");
-  std::cout << "number of training examples = " << train.n << "\nnumber of test examples = " << test.n << std::endl;
-
-  Model model(p.graph, p.kernels);
-  const uint64_t seed = static_cast<uint64_t>(int_option(a, "--seed", 0, 0));
-  model.network().initialize(seed);
-  model.compile(std::make_unique<Adam>(double_option(a, "--lr", p.learning_rate)), p.loss);
-  const std::string ckpt = checkpoint_path(p, a);
-  FitOptions fit{.epochs = int_option(a, "--epochs", p.epochs, 1), .batch_size = int_option(a, "--batch-size", p.batch_size, 1),
-                 .validation = &test, .seed = seed};
+  // Every flag is checked, and the checkpoint path claimed, before the data is read.
+  const uint64_t seed = static_cast<uint64_t>(int_option(a, "--seed", 0, 0, kMaxSeed));
+  const double lr = positive_option(a, "--lr", p.learning_rate);
+  FitOptions fit{.epochs = static_cast<int>(int_option(a, "--epochs", p.epochs, 1, kMaxEpochs)),
+                 .batch_size = static_cast<int>(int_option(a, "--batch-size", p.batch_size, 1, kMaxBatch)),
+                 .seed = seed};
   fit.mirror = switch_option(a, "--augment", p.augment);
   fit.shift = fit.mirror ? 4 : 0;
   fit.cosine_decay = switch_option(a, "--lr-schedule", p.cosine_decay, "cosine", "constant");
   fit.estimate_batch_norm = switch_option(a, "--bn-estimate", p.estimate_batch_norm);
+  const std::string ckpt = checkpoint_path(p, a);
+  const CheckpointLock lock(ckpt);
+
+  const std::string root = data_dir(p, a);
+  const Dataset train = load_split(p, root, "train"), test = load_split(p, root, "test");
+  std::cout << "number of training examples = " << train.n << "\nnumber of test examples = " << test.n << std::endl;
+  fit.validation = &test;
+
+  Model model(p.graph, p.kernels);
+  model.network().initialize(seed);
+  model.compile(std::make_unique<Adam>(lr), p.loss);
   if (a.resume) {
     fit.initial_epoch = load_checkpoint(ckpt, model.network(), model.optimizer()).epochs_done;
     std::cout << "Resuming from " << ckpt << " after epoch " << fit.initial_epoch << std::endl;
+    // A resumed training keeps its learning rate unless --lr says otherwise, and then says so.
+    const double saved = model.optimizer()->learning_rate;
+    if (a.options.count("--lr") && lr != saved)
+      std::cout << "Learning rate " << lr << " from --lr; the checkpoint's training used " << saved << std::endl;
+    model.set_learning_rate(a.options.count("--lr") ? lr : saved);
   }
   fit.on_epoch_end = [&](const EpochLogs& logs) { save_checkpoint(ckpt, model.network(), model.optimizer(), {logs.epoch}); };
   model.fit(train, fit);
@@ -225,7 +270,8 @@ int run_program(int argc, char** argv, const Program& p) {
       usage(p, a.command.empty() ? std::cerr : std::cout);
       return a.command.empty() ? 2 : 0;
     }
-    const int threads = int_option(a, "--threads", static_cast<int>(std::thread::hardware_concurrency()), 1);
+    const int threads = static_cast<int>(
+        int_option(a, "--threads", std::max(1u, std::thread::hardware_concurrency()), 1, kMaxThreads));
     halide_set_num_threads(threads);
     if (a.command == "summary") {
       Model model(p.graph, p.kernels);
@@ -238,8 +284,7 @@ int run_program(int argc, char** argv, const Program& p) {
       print_evaluation(model.evaluate(load_split(p, data_dir(p, a), "test")));
       return 0;
     }
-    if (a.command == "predict") return predict(p, a);
-    throw UsageError("unknown command '" + a.command + "'");
+    return predict(p, a);  // parse() refused every other command
   } catch (const UsageError& e) {
     std::cerr << p.name << ": " << e.what() << "\n";
     usage(p, std::cerr);
