@@ -147,6 +147,63 @@ TEST_F(Fixture, NotAnImage) {
   expect_data_error([&] { cnngen::read_image(path("0_IMG_1.jpg")); }, "(empty file)");
 }
 
+// A valid file's header made to claim w x h pixels, with the checksums a decoder checks kept right.
+std::string claim_size(std::string bytes, uint32_t w, uint32_t h) {
+  const auto be16 = [&](size_t at, uint32_t v) { bytes[at] = char(v >> 8), bytes[at + 1] = char(v); };
+  if (bytes.compare(1, 3, "PNG") == 0) {
+    for (int i = 0; i < 4; ++i) bytes[16 + i] = char(w >> (24 - 8 * i)), bytes[20 + i] = char(h >> (24 - 8 * i));
+    const uLong crc = crc32(0, reinterpret_cast<const Bytef*>(bytes.data() + 12), 17);  // "IHDR" and its 13 bytes
+    for (int i = 0; i < 4; ++i) bytes[29 + i] = char(crc >> (24 - 8 * i));
+    return bytes;
+  }
+  const size_t sof = bytes.find("\xFF\xC0");  // baseline frame header: length, precision, height, width
+  be16(sof + 5, h), be16(sof + 7, w);
+  return bytes;
+}
+
+TEST_F(Fixture, ImagesClaimingTooManyPixelsAreRefusedBeforeDecoding) {
+  write_jpeg(path("small.jpg"), 8, 8);
+  write_bytes(path("bomb.jpg"), claim_size(read_bytes(path("small.jpg")), 60000, 60000));
+  expect_data_error([&] { cnngen::read_image(path("bomb.jpg")); },
+                    "bomb.jpg: claims 60000x60000 pixels, more than the 89478485 an image may have here");
+  write_png(path("small.png"), 8, 8);
+  write_bytes(path("bomb.png"), claim_size(read_bytes(path("small.png")), 50000, 50000));
+  expect_data_error([&] { cnngen::read_image(path("bomb.png")); }, "bomb.png: claims 50000x50000 pixels");
+}
+
+TEST_F(Fixture, CmykJpegIsConvertedToRgb) {
+  jpeg_compress_struct c;
+  jpeg_error_mgr err;
+  c.err = jpeg_std_error(&err);
+  jpeg_create_compress(&c);
+  FILE* f = std::fopen(path("cmyk.jpg").c_str(), "wb");
+  jpeg_stdio_dest(&c, f);
+  c.image_width = 16, c.image_height = 16, c.input_components = 4, c.in_color_space = JCS_CMYK;
+  jpeg_set_defaults(&c);
+  jpeg_set_quality(&c, 100, TRUE);
+  jpeg_start_compress(&c, TRUE);
+  std::vector<uint8_t> row(16 * 4);
+  for (int x = 0; x < 16; ++x) row[x * 4] = 255, row[x * 4 + 1] = 128, row[x * 4 + 2] = 0, row[x * 4 + 3] = 255;
+  while (c.next_scanline < c.image_height) {
+    JSAMPROW r = row.data();
+    jpeg_write_scanlines(&c, &r, 1);
+  }
+  jpeg_finish_compress(&c);
+  jpeg_destroy_compress(&c);
+  std::fclose(f);
+  const cnngen::Image img = cnngen::read_image(path("cmyk.jpg"));
+  ASSERT_EQ(img.w, 16);
+  // Adobe's inverted inks: (C, M, Y, K) = (255, 128, 0, 255) is red 255, green 128, blue 0.
+  EXPECT_NEAR(img.rgb[0], 255, 3);
+  EXPECT_NEAR(img.rgb[1], 128, 3);
+  EXPECT_NEAR(img.rgb[2], 0, 3);
+}
+
+TEST_F(Fixture, AFolderIsNotAnImage) {
+  fs::create_directory(path("photo.jpg"));
+  expect_data_error([&] { cnngen::read_image(path("photo.jpg")); }, "photo.jpg: is a folder, not an image");
+}
+
 TEST_F(Fixture, ResizesNearestAsKerasLoadImg) {
   write_png(path("big.png"), 128, 96);
   const cnngen::Image img = cnngen::read_image(path("big.png"));
@@ -159,7 +216,8 @@ TEST_F(Fixture, ResizesNearestAsKerasLoadImg) {
 }
 
 // The course's layout, with what to leave out or change.
-void write_h5(const std::string& path, int n, bool with_x, bool with_classes, int height, long long bad_label) {
+void write_h5(const std::string& path, int n, bool with_x, bool with_classes, int height, long long bad_label,
+              hid_t pixel_type = H5T_NATIVE_UINT8) {
   hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   const auto put = [&](const char* name, hid_t type, std::vector<hsize_t> dims, const void* data) {
     hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
@@ -173,7 +231,10 @@ void write_h5(const std::string& path, int n, bool with_x, bool with_classes, in
   for (int i = 0; i < n; ++i) y[i] = i % 6;
   if (bad_label >= 0) y[n - 1] = bad_label;
   std::vector<long long> classes{0, 1, 2, 3, 4, 5};
-  if (with_x) put("test_set_x", H5T_NATIVE_UINT8, {hsize_t(n), hsize_t(height), 64, 3}, x.data());
+  std::vector<float> x_float(x.begin(), x.end());
+  if (with_x)
+    put("test_set_x", pixel_type, {hsize_t(n), hsize_t(height), 64, 3},
+        pixel_type == H5T_NATIVE_FLOAT ? static_cast<const void*>(x_float.data()) : x.data());
   put("test_set_y", H5T_NATIVE_LLONG, {hsize_t(n)}, y.data());
   if (with_classes) put("list_classes", H5T_NATIVE_LLONG, {6}, classes.data());
   H5Fclose(f);
@@ -201,6 +262,29 @@ TEST_F(Fixture, Hdf5Errors) {
   write_h5(path("label.h5"), 3, true, true, 64, 9);
   expect_data_error([&] { cnngen::load_h5(path("label.h5"), "test_set", 64, 64, 6); }, "test_set_y[2] = 9 is out of range (0..5)");
   expect_data_error([&] { cnngen::load_h5(path("label.h5"), "train_set", 64, 64, 6); }, "has no dataset 'train_set_x'");
+  write_h5(path("float.h5"), 3, true, true, 64, -1, H5T_NATIVE_FLOAT);
+  expect_data_error([&] { cnngen::load_h5(path("float.h5"), "test_set", 64, 64, 6); },
+                    "float.h5: test_set_x holds values other than 8-bit integers (the course's layout: uint8 pixels");
+}
+
+// A chunked dataset that claims ten thousand images and stores none: its unwritten chunks would
+// read as fill values, gigabytes from a file of kilobytes.
+TEST_F(Fixture, Hdf5ClaimingMoreThanItStoresIsRefused) {
+  hid_t f = H5Fcreate(path("hollow.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  const auto make = [&](const char* name, hid_t type, std::vector<hsize_t> dims, bool chunked) {
+    hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+    hid_t props = H5Pcreate(H5P_DATASET_CREATE);
+    std::vector<hsize_t> chunk(dims.size(), 1);
+    if (chunked) H5Pset_chunk(props, static_cast<int>(chunk.size()), chunk.data());
+    hid_t d = H5Dcreate2(f, name, type, space, H5P_DEFAULT, props, H5P_DEFAULT);
+    H5Dclose(d), H5Pclose(props), H5Sclose(space);
+  };
+  make("test_set_x", H5T_NATIVE_UINT8, {10000, 64, 64, 3}, true);
+  make("test_set_y", H5T_NATIVE_LLONG, {10000}, false);
+  make("list_classes", H5T_NATIVE_LLONG, {6}, false);
+  H5Fclose(f);
+  expect_data_error([&] { cnngen::load_h5(path("hollow.h5"), "test_set", 64, 64, 6); },
+                    "hollow.h5: test_set_x claims 122880000 bytes of pixels but the file stores 0");
 }
 
 // The real SIGNS data beside the repository: the course's split and the two layouts agree.
@@ -287,5 +371,8 @@ TEST_F(Fixture, IdxRefusesBadHeadersAndShortFilesNamingThem) {
   expect(Idx{.rows = 9}, images + ": 9x5 images do not fit the model's 8x9 input");
   expect(Idx{.drop_bytes = 7}, images + ": truncated or corrupt while reading the pixels");
   expect(Idx{.label_offset = 9}, labels + ": label 10 of sample 1 is out of range (0..9)");
+  // Nine million samples claimed over a file of three: refused by what the file holds, without
+  // allocating for the claim.
+  expect(Idx{.n = 9000000, .n_labels = 9000000}, labels + ": truncated or corrupt while reading the labels");
   expect_data_error([&] { cnngen::load_idx(path("none"), "train", 8, 9, 10); }, "train-images-idx3-ubyte.gz: no such file");
 }

@@ -35,6 +35,23 @@ void jpeg_warn(j_common_ptr cinfo, int level) {
   if (level < 0) jpeg_fail(cinfo);  // a warning: corrupt data
 }
 
+// Pillow's limit (MAX_IMAGE_PIXELS): no real photograph has more pixels, and a file's header is
+// checked against it before anything is decoded, so that a small file claiming 60000x60000 (a
+// decompression bomb) is refused instead of costing gigabytes.
+constexpr uint64_t kMaxImagePixels = 89'478'485;
+
+void check_pixels(const std::string& path, uint64_t w, uint64_t h) {
+  if (w * h > kMaxImagePixels)
+    throw DataError(path + ": claims " + std::to_string(w) + "x" + std::to_string(h) + " pixels, more than the " +
+                    std::to_string(kMaxImagePixels) + " an image may have here");
+}
+
+// Adobe's CMYK JPEGs store the inks inverted (what Photoshop writes): red = C K / 255 and so on.
+void cmyk_row_to_rgb(const unsigned char* cmyk, unsigned char* rgb, int w) {
+  for (int x = 0; x < w; ++x, cmyk += 4, rgb += 3)
+    for (int c = 0; c < 3; ++c) rgb[c] = static_cast<unsigned char>((cmyk[c] * cmyk[3] + 127) / 255);
+}
+
 Image read_jpeg(const std::string& path, std::FILE* f) {
   jpeg_decompress_struct cinfo;
   JpegError err;
@@ -49,13 +66,22 @@ Image read_jpeg(const std::string& path, std::FILE* f) {
   jpeg_create_decompress(&cinfo);
   jpeg_stdio_src(&cinfo, f);
   jpeg_read_header(&cinfo, TRUE);
-  cinfo.out_color_space = JCS_RGB;
+  if (cinfo.image_width * uint64_t{cinfo.image_height} > kMaxImagePixels) {
+    jpeg_destroy_decompress(&cinfo);
+    check_pixels(path, cinfo.image_width, cinfo.image_height);
+  }
+  // libjpeg converts grey and YCbCr to RGB, not CMYK: that is decoded as CMYK and converted here.
+  const bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+  cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
   jpeg_start_decompress(&cinfo);
   img.h = static_cast<int>(cinfo.output_height), img.w = static_cast<int>(cinfo.output_width);
   img.rgb.resize(size_t(img.h) * img.w * 3);
+  std::vector<unsigned char> ink(cmyk ? size_t(img.w) * 4 : 0);
   while (cinfo.output_scanline < cinfo.output_height) {
-    JSAMPROW row = img.rgb.data() + size_t(cinfo.output_scanline) * img.w * 3;
+    unsigned char* out = img.rgb.data() + size_t(cinfo.output_scanline) * img.w * 3;
+    JSAMPROW row = cmyk ? ink.data() : out;
     jpeg_read_scanlines(&cinfo, &row, 1);
+    if (cmyk) cmyk_row_to_rgb(ink.data(), out, img.w);
   }
   jpeg_finish_decompress(&cinfo);
   jpeg_destroy_decompress(&cinfo);
@@ -67,6 +93,10 @@ Image read_png(const std::string& path) {
   std::memset(&png, 0, sizeof png);
   png.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_file(&png, path.c_str())) throw DataError(path + ": unreadable PNG (" + png.message + ")");
+  if (uint64_t{png.width} * png.height > kMaxImagePixels) {
+    png_image_free(&png);
+    check_pixels(path, png.width, png.height);
+  }
   png.format = PNG_FORMAT_RGB;
   Image img;
   img.h = static_cast<int>(png.height), img.w = static_cast<int>(png.width);
@@ -82,6 +112,8 @@ Image read_png(const std::string& path) {
 }  // namespace
 
 Image read_image(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw DataError(path + ": is a folder, not an image");
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) throw DataError(path + ": cannot open (" + std::strerror(errno) + ")");
   unsigned char sig[8] = {};
@@ -162,6 +194,10 @@ std::string shape_text(const std::vector<hsize_t>& dims) {
 
 }  // namespace
 
+// No data set here has more samples: a header claiming more is refused before it costs memory.
+constexpr hsize_t kMaxSamples = 10'000'000;
+constexpr uint64_t kMaxCompression = 256;
+
 Dataset load_h5(const std::string& path, const std::string& prefix, int h, int w, int classes) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported here, not printed by HDF5
   std::error_code ec;
@@ -184,6 +220,24 @@ Dataset load_h5(const std::string& path, const std::string& prefix, int h, int w
     throw DataError(path + ": " + prefix + "_y has shape " + shape_text(yd) + ", expected (" + std::to_string(xd[0]) + ")");
   if (cd.size() != 1 || cd[0] != hsize_t(classes))
     throw DataError(path + ": list_classes has shape " + shape_text(cd) + ", expected (" + std::to_string(classes) + ")");
+
+  // The course's files hold uint8 pixels and integer labels: anything else would be silently cast.
+  const auto integers = [&](hid_t dataset, const std::string& name, bool bytes) {
+    H5Handle type{H5Dget_type(dataset), H5Tclose};
+    if (type.id < 0 || H5Tget_class(type.id) != H5T_INTEGER || (bytes && H5Tget_size(type.id) != 1))
+      throw DataError(path + ": " + name + " holds " + (bytes ? "values other than 8-bit integers" : "non-integer values") +
+                      " (the course's layout: uint8 pixels, integer labels)");
+  };
+  integers(xs.id, prefix + "_x", true);
+  integers(ys.id, prefix + "_y", false);
+  if (xd[0] == 0 || xd[0] > kMaxSamples)
+    throw DataError(path + ": " + prefix + "_x holds " + std::to_string(xd[0]) + " samples (1.." + std::to_string(kMaxSamples) + ")");
+  // A chunked dataset's unwritten chunks read as fill values: a small file could claim gigabytes.
+  // What the file stores must hold the pixels, compressed at most kMaxCompression times.
+  const uint64_t raw = xd[0] * uint64_t(h) * w * 3, stored = H5Dget_storage_size(xs.id);
+  if (raw > stored * kMaxCompression)
+    throw DataError(path + ": " + prefix + "_x claims " + std::to_string(raw) + " bytes of pixels but the file stores " +
+                    std::to_string(stored));
 
   Dataset d{.n = static_cast<int>(xd[0]), .h = h, .w = w, .c = 3};
   std::vector<uint8_t> pixels(size_t(d.n) * d.sample_size());

@@ -5,6 +5,7 @@
 
 #include <cnngen/data.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 
@@ -77,21 +78,29 @@ Dataset load_idx(const std::string& dir, const std::string& prefix, int h, int w
     throw DataError(images.path + ": " + std::to_string(rows) + "x" + std::to_string(cols) + " images do not fit the model's " +
                     std::to_string(h) + "x" + std::to_string(w) + " input");
 
-  std::vector<unsigned char> pixels(size_t(n) * rows * cols), y(n);
-  images.read(pixels.data(), pixels.size(), "the pixels");
+  std::vector<unsigned char> y(n);
   labels.read(y.data(), y.size(), "the labels");
-  Dataset d;
-  d.n = static_cast<int>(n), d.h = h, d.w = w, d.c = 1;
-  d.x.assign(size_t(n) * h * w, 0.0f);  // zero-padded to h x w, the image centred (28x28 -> 32x32)
-  const int top = (h - static_cast<int>(rows)) / 2, left = (w - static_cast<int>(cols)) / 2;
-  for (uint32_t i = 0; i < n; ++i) {
+  for (uint32_t i = 0; i < n; ++i)
     if (y[i] >= classes)
       throw DataError(labels.path + ": label " + std::to_string(y[i]) + " of sample " + std::to_string(i) +
                       " is out of range (0.." + std::to_string(classes - 1) + ")");
-    d.y.push_back(y[i]);
-    for (uint32_t r = 0; r < rows; ++r)
-      for (uint32_t c = 0; c < cols; ++c)
-        d.x[(size_t(i) * h + top + r) * w + left + c] = pixels[(size_t(i) * rows + r) * cols + c] / 255.0f;
+  Dataset d;
+  d.n = static_cast<int>(n), d.h = h, d.w = w, d.c = 1;
+  d.y.assign(y.begin(), y.end());
+  // Read in chunks, the data set growing with what the file really holds: a header claiming ten
+  // million samples over a short file costs no more memory than the file's samples.
+  const int top = (h - static_cast<int>(rows)) / 2, left = (w - static_cast<int>(cols)) / 2;
+  constexpr uint32_t kChunk = 4096;
+  std::vector<unsigned char> pixels;
+  for (uint32_t first = 0; first < n; first += kChunk) {
+    const uint32_t count = std::min(kChunk, n - first);
+    pixels.resize(size_t(count) * rows * cols);
+    images.read(pixels.data(), pixels.size(), "the pixels");
+    d.x.resize(size_t(first + count) * h * w, 0.0f);  // zero-padded to h x w, the image centred (28x28 -> 32x32)
+    for (uint32_t i = 0; i < count; ++i)
+      for (uint32_t r = 0; r < rows; ++r)
+        for (uint32_t c = 0; c < cols; ++c)
+          d.x[(size_t(first + i) * h + top + r) * w + left + c] = pixels[(size_t(i) * rows + r) * cols + c] / 255.0f;
   }
   d.sources.reserve(n);
   for (uint32_t i = 0; i < n; ++i) d.sources.push_back(images.path + "[" + std::to_string(i) + "]");
