@@ -9,10 +9,14 @@ process, whose largest case is training at batch 32).
 
     /usr/bin/python3 benchmarks/network_vs_pytorch.py [--rounds 3] [--bench build/bin/bench_network]
 
-Needs Debian's python3-torch for the peer (the optional one; nothing else does).
+The peer runs as its users would run it: Debian's PyTorch on OpenBLAS (`scripts/setup.sh --peers`;
+the reference BLAS is refused), in both memory formats (NCHW and channels_last, the faster kept
+per case), and without this environment's OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which are removed
+from the peer's command only.
 """
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -34,11 +38,19 @@ def run_cnngen(bench):
     return rates, rss
 
 
-def run_pytorch(seconds):
-    out = subprocess.run(["/usr/bin/python3", str(HERE / "peer_pytorch.py"), "--seconds", str(seconds)],
-                         check=True, capture_output=True, text=True).stdout
+LAYOUTS = ("nchw", "channels_last")
+PEER_ENV = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+
+
+def run_pytorch(seconds, layout):
+    out = subprocess.run(["/usr/bin/python3", str(HERE / "peer_pytorch.py"), "--seconds", str(seconds),
+                          "--memory-format", layout], check=True, capture_output=True, text=True, env=PEER_ENV).stdout
     rates, rss = {}, 0.0
     for line in out.splitlines():
+        if line.startswith("config "):
+            if "openblas" not in line:
+                sys.exit(f"the PyTorch peer is not on OpenBLAS ({line}): run scripts/setup.sh --peers")
+            print(line, file=sys.stderr, flush=True)
         m = re.match(r"resnet50_(train|infer)/pytorch/n(\d+)_t(\d+) img_per_s=([\d.]+) peak_rss_MiB=([\d.]+)", line)
         if m:
             rates[f"{m[1]} n{m[2]} t{m[3]}"] = float(m[4])
@@ -52,24 +64,30 @@ def main():
     p.add_argument("--bench", default="build/bin/bench_network")
     p.add_argument("--seconds", type=float, default=4.0, help="per PyTorch case")
     a = p.parse_args()
-    ours, theirs = defaultdict(list), defaultdict(list)
+    ours = defaultdict(list)
+    theirs = {layout: defaultdict(list) for layout in LAYOUTS}
     our_rss, their_rss = [], []
     for r in range(a.rounds):
-        for name, runner, rates, rss in (("cnngen", lambda: run_cnngen(a.bench), ours, our_rss),
-                                         ("pytorch", lambda: run_pytorch(a.seconds), theirs, their_rss)):
+        runs = [("cnngen", lambda: run_cnngen(a.bench), ours, our_rss)]
+        runs += [(f"pytorch {layout}", lambda layout=layout: run_pytorch(a.seconds, layout), theirs[layout], their_rss)
+                 for layout in LAYOUTS]
+        for name, runner, rates, rss in runs:
             print(f"round {r + 1}/{a.rounds}: {name}", file=sys.stderr, flush=True)
             got, peak = runner()
             for case, v in got.items():
                 rates[case].append(v)
             rss.append(peak)
-    print("| case | cnngen img/s (range) | PyTorch img/s (range) | cnngen / PyTorch |")
-    print("|---|---|---|---|")
+    print("| case | cnngen img/s (range) | PyTorch img/s (range), faster layout | other layout | cnngen / PyTorch |")
+    print("|---|---|---|---|---|")
     for case in ours:
-        o, t = ours[case], theirs.get(case, [])
-        if not t:
+        if not all(theirs[layout].get(case) for layout in LAYOUTS):
             continue
+        o = ours[case]
+        best, other = sorted(LAYOUTS, key=lambda layout: -statistics.median(theirs[layout][case]))
+        t, u = theirs[best][case], theirs[other][case]
         mo, mt = statistics.median(o), statistics.median(t)
-        print(f"| {case} | {mo:.1f} ({min(o):.1f}-{max(o):.1f}) | {mt:.1f} ({min(t):.1f}-{max(t):.1f}) | {mo / mt:.2f}x |")
+        print(f"| {case} | {mo:.1f} ({min(o):.1f}-{max(o):.1f}) | {mt:.1f} ({min(t):.1f}-{max(t):.1f}), {best} | "
+              f"{statistics.median(u):.1f}, {other} | {mo / mt:.2f}x |")
     print(f"\nPeak resident memory (MiB, per round): cnngen {', '.join(f'{v:.0f}' for v in our_rss)}; "
           f"PyTorch {', '.join(f'{v:.0f}' for v in their_rss)}")
 

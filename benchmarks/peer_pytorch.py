@@ -4,13 +4,17 @@
 backward, Adam) and inference, images per second, at batch 32 and 1, on the given thread counts;
 and the process's peak resident memory. Optional: nothing in the build or the tests needs it.
 
-    /usr/bin/python3 benchmarks/peer_pytorch.py [--threads 1 2] [--seconds 5]   (Debian's python, where python3-torch is)
+    /usr/bin/python3 benchmarks/peer_pytorch.py [--threads 1 2] [--seconds 5] [--memory-format channels_last]
 
-Prints one line per case, named like bench_network's: resnet50_train/pytorch/n32_t1 img_per_s=...
+(Debian's python, where `scripts/setup.sh --peers` installs python3-torch and OpenBLAS.) The
+model and its inputs are in the given memory format (NCHW or channels_last); the comparison
+script runs both and keeps the faster. Prints its configuration, then one line per case, named
+like bench_network's: resnet50_train/pytorch/n32_t1 img_per_s=...
 """
 import argparse
 import resource
 import time
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -49,6 +53,13 @@ def resnet50(classes=6):
     return nn.Sequential(*layers)
 
 
+def blas_library():
+    """The BLAS this process loaded (libblas.so.3 is Debian's alternative: OpenBLAS or the reference)."""
+    with open("/proc/self/maps") as maps:
+        paths = {line.split()[-1] for line in maps if "blas" in line and "/" in line}
+    return ",".join(sorted(Path(p).resolve().as_posix() for p in paths)) or "none"
+
+
 def measure(step, n, seconds):
     step()
     done, start = 0, time.perf_counter()
@@ -62,16 +73,20 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--memory-format", choices=["nchw", "channels_last"], default="nchw")
     args = parser.parse_args()
+    layout = torch.channels_last if args.memory_format == "channels_last" else torch.contiguous_format
+    print(f"config torch={torch.__version__} memory_format={args.memory_format} "
+          f"blas={blas_library()} mkldnn={torch.backends.mkldnn.is_available()}", flush=True)
     torch.manual_seed(0)
-    model = resnet50()
+    model = resnet50().to(memory_format=layout)
     assert sum(p.numel() for p in model.parameters()) == 23_546_886, "not the course's ResNet50"
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = nn.CrossEntropyLoss()
     for threads in args.threads:
         torch.set_num_threads(threads)
         for n in (32, 1):
-            x, y = torch.rand(n, 3, 64, 64), torch.arange(n) % 6
+            x, y = torch.rand(n, 3, 64, 64).contiguous(memory_format=layout), torch.arange(n) % 6
 
             def train_step():
                 model.train()

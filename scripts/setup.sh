@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package cnngen needs to build, test and benchmark.
 # Idempotent; run as root (CI and the developer machines are root). Nothing else is downloaded.
+#   scripts/setup.sh           build and tests
+#   scripts/setup.sh --peers   also the PyTorch peer of benchmarks/network_vs_pytorch.py, with OpenBLAS
+#                              (Debian's alternatives then point libblas.so.3 at it, not the reference BLAS)
 set -euo pipefail
 
 packages=(
@@ -14,6 +17,11 @@ packages=(
   dataset-fashion-mnist                 # Fashion-MNIST's IDX files: LeNet-5's data (examples/lenet5)
   clang-14                              # the DSL's compile-fail tests run under clang as well as GCC
 )
+case "${1:-}" in
+  --peers) packages+=(python3-torch libopenblas0-pthread) ;;
+  "") ;;
+  *) echo "setup: unknown argument '$1' (expected nothing or --peers)" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
