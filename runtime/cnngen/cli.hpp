@@ -35,6 +35,11 @@ struct Program {
 
 int run_program(int argc, char** argv, const Program& program);
 
+// Parses and checks a command line as run_program does (the command, its options, every number's
+// range) without running it: 0 where run_program would start the command, else 2, the message on
+// stderr. The command-line fuzzer's entry.
+int check_command_line(int argc, char** argv, const Program& program);
+
 // The folder `--data` defaults to: the repository's ../shared/datasets/signs.
 std::string default_data_dir();
 

@@ -176,36 +176,55 @@ void print_evaluation(const Evaluation& e) {
   std::printf("Loss = %.12g\nTest Accuracy = %.12g\n", e.loss, e.accuracy);
 }
 
-int train(const Program& p, const Args& a) {
-  // Every flag is checked, and the checkpoint path claimed, before the data is read.
-  const uint64_t seed = static_cast<uint64_t>(int_option(a, "--seed", 0, 0, kMaxSeed));
-  const double lr = positive_option(a, "--lr", p.learning_rate);
-  FitOptions fit{.epochs = static_cast<int>(int_option(a, "--epochs", p.epochs, 1, kMaxEpochs)),
-                 .batch_size = static_cast<int>(int_option(a, "--batch-size", p.batch_size, 1, kMaxBatch)),
-                 .seed = seed};
+// A command line's every value, checked: what parse() and the ranges accept, before anything runs.
+struct Settings {
+  int threads = 1;
+  std::string checkpoint;
+  // train
+  double lr = 0;
+  bool lr_given = false;
+  FitOptions fit;
+};
+
+Settings settings(const Program& p, const Args& a) {
+  Settings s;
+  s.threads = static_cast<int>(int_option(a, "--threads", std::max(1u, std::thread::hardware_concurrency()), 1, kMaxThreads));
+  s.checkpoint = checkpoint_path(p, a);
+  if (a.command == "predict" && a.positional.empty()) throw UsageError("predict needs at least one IMAGE");
+  if (a.command != "train") return s;
+  s.lr = positive_option(a, "--lr", p.learning_rate);
+  s.lr_given = a.options.count("--lr") > 0;
+  FitOptions& fit = s.fit;
+  fit.seed = static_cast<uint64_t>(int_option(a, "--seed", 0, 0, kMaxSeed));
+  fit.epochs = static_cast<int>(int_option(a, "--epochs", p.epochs, 1, kMaxEpochs));
+  fit.batch_size = static_cast<int>(int_option(a, "--batch-size", p.batch_size, 1, kMaxBatch));
   fit.mirror = switch_option(a, "--augment", p.augment);
   fit.shift = fit.mirror ? 4 : 0;
   fit.cosine_decay = switch_option(a, "--lr-schedule", p.cosine_decay, "cosine", "constant");
   fit.estimate_batch_norm = switch_option(a, "--bn-estimate", p.estimate_batch_norm);
-  const std::string ckpt = checkpoint_path(p, a);
-  const CheckpointLock lock(ckpt);
+  return s;
+}
 
+int train(const Program& p, const Args& a, Settings s) {
+  const std::string& ckpt = s.checkpoint;
+  const CheckpointLock lock(ckpt);  // before the data is read: a path that cannot be written fails now
   const std::string root = data_dir(p, a);
   const Dataset train = load_split(p, root, "train"), test = load_split(p, root, "test");
   std::cout << "number of training examples = " << train.n << "\nnumber of test examples = " << test.n << std::endl;
+  FitOptions& fit = s.fit;
   fit.validation = &test;
 
   Model model(p.graph, p.kernels);
-  model.network().initialize(seed);
-  model.compile(std::make_unique<Adam>(lr), p.loss);
+  model.network().initialize(fit.seed);
+  model.compile(std::make_unique<Adam>(s.lr), p.loss);
   if (a.resume) {
     fit.initial_epoch = load_checkpoint(ckpt, model.network(), model.optimizer()).epochs_done;
     std::cout << "Resuming from " << ckpt << " after epoch " << fit.initial_epoch << std::endl;
     // A resumed training keeps its learning rate unless --lr says otherwise, and then says so.
     const double saved = model.optimizer()->learning_rate;
-    if (a.options.count("--lr") && lr != saved)
-      std::cout << "Learning rate " << lr << " from --lr; the checkpoint's training used " << saved << std::endl;
-    model.set_learning_rate(a.options.count("--lr") ? lr : saved);
+    if (s.lr_given && s.lr != saved)
+      std::cout << "Learning rate " << s.lr << " from --lr; the checkpoint's training used " << saved << std::endl;
+    model.set_learning_rate(s.lr_given ? s.lr : saved);
   }
   fit.on_epoch_end = [&](const EpochLogs& logs) { save_checkpoint(ckpt, model.network(), model.optimizer(), {logs.epoch}); };
   model.fit(train, fit);
@@ -214,19 +233,18 @@ int train(const Program& p, const Args& a) {
   return 0;
 }
 
-Model trained_model(const Program& p, const Args& a) {
+Model trained_model(const Program& p, const Settings& s) {
   Model model(p.graph, p.kernels);
   model.compile(std::make_unique<Adam>(), p.loss);
-  const std::string ckpt = checkpoint_path(p, a);
+  const std::string& ckpt = s.checkpoint;
   if (!fs::exists(ckpt))
     throw CheckpointError(ckpt + ": no such checkpoint: train first (" + p.name + " train) or pass --checkpoint FILE");
   load_checkpoint(ckpt, model.network(), nullptr);
   return model;
 }
 
-int predict(const Program& p, const Args& a) {
-  if (a.positional.empty()) throw UsageError("predict needs at least one IMAGE");
-  Model model = trained_model(p, a);
+int predict(const Program& p, const Args& a, const Settings& settings) {
+  Model model = trained_model(p, settings);
   const Shape s = p.graph.input_shape();
   for (const std::string& path : a.positional) {
     const std::vector<float> x = to_input(read_image(path), s.h, s.w);
@@ -270,21 +288,20 @@ int run_program(int argc, char** argv, const Program& p) {
       usage(p, a.command.empty() ? std::cerr : std::cout);
       return a.command.empty() ? 2 : 0;
     }
-    const int threads = static_cast<int>(
-        int_option(a, "--threads", std::max(1u, std::thread::hardware_concurrency()), 1, kMaxThreads));
-    halide_set_num_threads(threads);
+    const Settings s = settings(p, a);
+    halide_set_num_threads(s.threads);
     if (a.command == "summary") {
       Model model(p.graph, p.kernels);
       std::cout << model.summary();
       return 0;
     }
-    if (a.command == "train") return train(p, a);
+    if (a.command == "train") return train(p, a, s);
     if (a.command == "evaluate") {
-      Model model = trained_model(p, a);
+      Model model = trained_model(p, s);
       print_evaluation(model.evaluate(load_split(p, data_dir(p, a), "test")));
       return 0;
     }
-    return predict(p, a);  // parse() refused every other command
+    return predict(p, a, s);  // parse() refused every other command
   } catch (const UsageError& e) {
     std::cerr << p.name << ": " << e.what() << "\n";
     usage(p, std::cerr);
@@ -292,6 +309,17 @@ int run_program(int argc, char** argv, const Program& p) {
   } catch (const std::exception& e) {
     std::cerr << p.name << ": error: " << e.what() << "\n";
     return 1;
+  }
+}
+
+int check_command_line(int argc, char** argv, const Program& p) {
+  try {
+    const Args a = parse(argc, argv);
+    if (!a.command.empty() && a.command != "help") settings(p, a);
+    return a.command.empty() ? 2 : 0;
+  } catch (const UsageError& e) {
+    std::cerr << p.name << ": " << e.what() << "\n";
+    return 2;
   }
 }
 
