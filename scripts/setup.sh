@@ -16,6 +16,7 @@ packages=(
   libdnnl-dev                           # oneDNN: the peer in benchmarks
   dataset-fashion-mnist                 # Fashion-MNIST's IDX files: LeNet-5's data (examples/lenet5)
   clang-14                              # the DSL's compile-fail tests run under clang as well as GCC
+  libclang-rt-14-dev                    # libFuzzer and the sanitizers' runtimes for clang (scripts/fuzz.sh)
 )
 case "${1:-}" in
   --peers) packages+=(python3-torch libopenblas0-pthread) ;;
