@@ -52,23 +52,26 @@ void cmyk_row_to_rgb(const unsigned char* cmyk, unsigned char* rgb, int w) {
     for (int c = 0; c < 3; ++c) rgb[c] = static_cast<unsigned char>((cmyk[c] * cmyk[3] + 127) / 255);
 }
 
-Image read_jpeg(const std::string& path, std::FILE* f) {
-  jpeg_decompress_struct cinfo;
-  JpegError err;
+enum class JpegStatus { decoded, failed, too_large };
+
+// Decodes into img, which the caller owns: libjpeg's errors longjmp back to the setjmp here, so this
+// frame holds nothing with a destructor (a row buffer it held leaked on every corrupt CMYK file,
+// found by fuzz/) and nothing it changes lives in it. The CMYK row comes from libjpeg's own pool,
+// freed by jpeg_destroy_decompress.
+JpegStatus decode_jpeg(std::FILE* f, jpeg_decompress_struct& cinfo, JpegError& err, Image& img) {
   cinfo.err = jpeg_std_error(&err.mgr);
   err.mgr.error_exit = jpeg_fail;
   err.mgr.emit_message = jpeg_warn;
-  Image img;
   if (setjmp(err.jump)) {
     jpeg_destroy_decompress(&cinfo);
-    throw DataError(path + ": corrupt or truncated JPEG (" + err.message + ")");
+    return JpegStatus::failed;
   }
   jpeg_create_decompress(&cinfo);
   jpeg_stdio_src(&cinfo, f);
   jpeg_read_header(&cinfo, TRUE);
   if (cinfo.image_width * uint64_t{cinfo.image_height} > kMaxImagePixels) {
     jpeg_destroy_decompress(&cinfo);
-    check_pixels(path, cinfo.image_width, cinfo.image_height);
+    return JpegStatus::too_large;
   }
   // libjpeg converts grey and YCbCr to RGB, not CMYK: that is decoded as CMYK and converted here.
   const bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
@@ -76,16 +79,34 @@ Image read_jpeg(const std::string& path, std::FILE* f) {
   jpeg_start_decompress(&cinfo);
   img.h = static_cast<int>(cinfo.output_height), img.w = static_cast<int>(cinfo.output_width);
   img.rgb.resize(size_t(img.h) * img.w * 3);
-  std::vector<unsigned char> ink(cmyk ? size_t(img.w) * 4 : 0);
+  JSAMPARRAY ink = cmyk ? (*cinfo.mem->alloc_sarray)(reinterpret_cast<j_common_ptr>(&cinfo), JPOOL_IMAGE,
+                                                      cinfo.output_width * 4, 1)
+                        : nullptr;
   while (cinfo.output_scanline < cinfo.output_height) {
     unsigned char* out = img.rgb.data() + size_t(cinfo.output_scanline) * img.w * 3;
-    JSAMPROW row = cmyk ? ink.data() : out;
+    JSAMPROW row = cmyk ? ink[0] : out;
     jpeg_read_scanlines(&cinfo, &row, 1);
-    if (cmyk) cmyk_row_to_rgb(ink.data(), out, img.w);
+    if (cmyk) cmyk_row_to_rgb(ink[0], out, img.w);
   }
   jpeg_finish_decompress(&cinfo);
   jpeg_destroy_decompress(&cinfo);
-  return img;
+  return JpegStatus::decoded;
+}
+
+Image read_jpeg(const std::string& path, std::FILE* f) {
+  jpeg_decompress_struct cinfo;
+  JpegError err;
+  Image img;
+  switch (decode_jpeg(f, cinfo, err, img)) {
+    case JpegStatus::decoded:
+      return img;
+    case JpegStatus::too_large:
+      check_pixels(path, cinfo.image_width, cinfo.image_height);
+      break;
+    case JpegStatus::failed:
+      break;
+  }
+  throw DataError(path + ": corrupt or truncated JPEG (" + err.message + ")");
 }
 
 Image read_png(const std::string& path) {
