@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# Sets up (Debian packages), builds everything and runs the whole test suite.
+# Sets up (Debian packages), builds everything and runs the whole test suite twice: as built for
+# users (build/), then with AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/: the
+# runtime, the programs and the tests instrumented; the generated kernels are Halide's objects).
+# CNNGEN_TEST_PLAIN_ONLY=1 skips the second run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build build
 ctest --test-dir build --output-on-failure -j "$(nproc)"
+if [ "${CNNGEN_TEST_PLAIN_ONLY:-0}" = 1 ]; then exit 0; fi
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Release -DCNNGEN_SANITIZE=address,undefined -DCNNGEN_BUILD_BENCHMARKS=OFF
+cmake --build build-asan
+ctest --test-dir build-asan --output-on-failure -j "$(nproc)"

@@ -15,6 +15,10 @@ expect_exit() {  # expect_exit CODE LOG REGEX
   [ "$1" = "$got" ] || fail "exit $got, expected $1 ($2)"
   grep -Eq "$3" "$work/$2" || fail "$2 does not say: $3"
 }
+wait_for_epoch() {  # wait_for_epoch LOG: until the training in LOG has started an epoch (up to 60 s)
+  for _ in $(seq 1 600); do grep -q "^Epoch [0-9]*/40" "$work/$1" && return; sleep 0.1; done
+  fail "$1: no epoch started in 60 s"
+}
 unchanged() {  # the good checkpoint is byte for byte the one saved, with no file beside it
   cmp -s "$work/good.ckpt" "$work/run.ckpt" || fail "$1: the checkpoint changed"
   [ ! -e "$work/run.ckpt.tmp" ] || fail "$1: a temporary file was left behind"
@@ -43,7 +47,7 @@ pid=$!
 for _ in $(seq 1 200); do [ -e "$work/run.ckpt.lock" ] && break; sleep 0.05; done
 got=0; "$prog" "${args[@]}" --epochs 40 --checkpoint "$work/run.ckpt" > "$work/second.log" 2>&1 || got=$?
 expect_exit 1 second.log "run.ckpt: in use by another training \(process $pid"
-sleep 1
+wait_for_epoch long.log
 kill -TERM "$pid"
 got=0; wait "$pid" || got=$?
 expect_exit 143 long.log "Resuming from"
@@ -53,7 +57,7 @@ expect_exit 143 long.log "Resuming from"
 # SIGINT: 130, and the same.
 "$prog" "${args[@]}" --epochs 40 --resume --checkpoint "$work/run.ckpt" > "$work/interrupted.log" 2>&1 &
 pid=$!
-sleep 2
+wait_for_epoch interrupted.log
 kill -INT "$pid"
 got=0; wait "$pid" || got=$?
 expect_exit 130 interrupted.log "Resuming from"
