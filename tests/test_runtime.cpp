@@ -1,12 +1,17 @@
 // The trainer's parts: checkpoints, optimizers, losses, summary, progress bar.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <happy_model.hpp>
+#include <optional>
 #include <sstream>
-#include <sys/stat.h>
 #include <zoo.hpp>
 
 #include <cnngen/checkpoint.hpp>
@@ -231,6 +236,73 @@ TEST(Checkpoint, AnOptimizerStepRefusesSlotsThatDoNotMatch) {
   std::vector<float> x(4 * 11 * 9 * 3, 0.5f);
   const std::vector<int> y{0, 1, 2, 1};
   EXPECT_THROW(a.model.train_on_batch(x.data(), y, 4), std::logic_error);
+}
+
+// SIGTERM at a random moment of a process that does nothing but write checkpoints (each write is
+// mostly its fsync, so the signal lands inside one nearly every time): with the CheckpointLock held,
+// no temporary or lock file is ever left and the checkpoint loads. Without it, the same signals
+// leave temporary files: the control that shows the test reaches the writes.
+int signalled_writes(Trained& a, const std::string& path, bool locked, int trials) {
+  int leftovers = 0;
+  for (int trial = 0; trial < trials; ++trial) {
+    const pid_t child = ::fork();
+    if (child == 0) {
+      try {
+        std::optional<cnngen::CheckpointLock> lock;
+        if (locked) lock.emplace(path);
+        for (;;) cnngen::save_checkpoint(path, a.model.network(), nullptr, {trial});
+      } catch (...) {
+        ::_exit(3);  // never back into the test runner
+      }
+    }
+    ::usleep(20000 + 3700 * trial);
+    ::kill(child, SIGTERM);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << "status " << status;
+    leftovers += fs::exists(path + ".tmp");
+    fs::remove(path + ".tmp");
+    EXPECT_FALSE(fs::exists(path + ".lock"));
+    cnngen::Model b(zoo::odd, cnngen::generated::zoo());
+    EXPECT_NO_THROW(cnngen::load_checkpoint(path, b.network(), nullptr));
+  }
+  return leftovers;
+}
+
+TEST(CheckpointLock, SigtermDuringACheckpointWriteLeavesNoTemporaryFile) {
+  Trained a;
+  const std::string path = temp_path("signalled.ckpt");
+  cnngen::save_checkpoint(path, a.model.network(), nullptr, {0});
+  EXPECT_EQ(signalled_writes(a, path, true, 8), 0);
+  EXPECT_GT(signalled_writes(a, path, false, 8), 0) << "no signal landed inside a write: the test proves nothing";
+  fs::remove(path);
+}
+
+TEST(CheckpointLock, ASecondLockOnOnePathIsRefusedNamingTheHolder) {
+  const std::string path = temp_path("locked.ckpt");
+  const pid_t child = ::fork();
+  if (child == 0) {
+    try {
+      cnngen::CheckpointLock lock(path);
+      for (;;) ::pause();
+    } catch (...) {
+      ::_exit(3);
+    }
+  }
+  for (int i = 0; i < 200 && !fs::exists(path + ".lock"); ++i) ::usleep(10000);
+  ::usleep(50000);  // past the pid's write
+  try {
+    cnngen::CheckpointLock second(path);
+    ADD_FAILURE() << "a second lock was granted";
+  } catch (const cnngen::CheckpointError& e) {
+    EXPECT_NE(std::string(e.what()).find("in use by another training (process " + std::to_string(child)), std::string::npos)
+        << e.what();
+  }
+  ::kill(child, SIGTERM);
+  ::waitpid(child, nullptr, 0);
+  EXPECT_FALSE(fs::exists(path + ".lock")) << "SIGTERM left the lock file";
+  { cnngen::CheckpointLock now_free(path); }
+  EXPECT_FALSE(fs::exists(path + ".lock"));
 }
 
 TEST(Adam, FirstStepsFollowKerasFormula) {
