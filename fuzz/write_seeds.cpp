@@ -27,18 +27,19 @@ void write_bytes(const fs::path& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
 }
 
+// Named without .ckpt, which .gitignore keeps out of the repository (users' checkpoints).
 void checkpoints(const fs::path& dir) {
   cnngen::Model m(fuzz_model::model, cnngen::generated::fuzz_model());
   m.network().initialize(1);
   m.compile(std::make_unique<cnngen::Adam>(), cnngen::LossKind::categorical_crossentropy);
-  cnngen::save_checkpoint((dir / "before_any_step.ckpt").string(), m.network(), m.optimizer(), {0});
+  cnngen::save_checkpoint((dir / "before_any_step").string(), m.network(), m.optimizer(), {0});
   std::vector<float> x(4 * 6 * 6 * 3);
   for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(float(i));
   const std::vector<int> y{0, 1, 2, 5};
   m.train_on_batch(x.data(), y, 4);
   m.train_on_batch(x.data(), y, 4);
-  cnngen::save_checkpoint((dir / "adam_after_two_steps.ckpt").string(), m.network(), m.optimizer(), {2});
-  cnngen::save_checkpoint((dir / "weights_only.ckpt").string(), m.network(), nullptr, {2});
+  cnngen::save_checkpoint((dir / "adam_after_two_steps").string(), m.network(), m.optimizer(), {2});
+  cnngen::save_checkpoint((dir / "weights_only").string(), m.network(), nullptr, {2});
 }
 
 void jpeg(const fs::path& path, int w, int h, int components, J_COLOR_SPACE space) {
