@@ -30,7 +30,6 @@ struct Args {
   std::string command;
   std::vector<std::string> positional;
   std::map<std::string, std::string> options;
-  bool resume = false;
 };
 
 // The options each command takes; any other is refused, not ignored.
@@ -60,7 +59,6 @@ Args parse(int argc, char** argv) {
     if (s.rfind("--", 0) == 0) {
       if (!known_option(s)) throw UsageError("unknown option " + s);
       if (std::find(std::begin(kFlags), std::end(kFlags), s) != std::end(kFlags)) {
-        a.resume = true;
         a.options[s] = "";
         continue;
       }
@@ -217,7 +215,7 @@ int train(const Program& p, const Args& a, Settings s) {
   Model model(p.graph, p.kernels);
   model.network().initialize(fit.seed);
   model.compile(std::make_unique<Adam>(s.lr), p.loss);
-  if (a.resume) {
+  if (a.options.count("--resume")) {
     fit.initial_epoch = load_checkpoint(ckpt, model.network(), model.optimizer()).epochs_done;
     std::cout << "Resuming from " << ckpt << " after epoch " << fit.initial_epoch << std::endl;
     // A resumed training keeps its learning rate unless --lr says otherwise, and then says so.
