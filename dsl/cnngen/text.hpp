@@ -56,7 +56,8 @@ struct FixedString {
   friend constexpr bool operator==(const FixedString& a, const FixedString& b) { return a.view() == b.view(); }
 };
 
-// Layer names: Keras allows any length, but names that fit 47 characters keep nodes small.
+// Layer names: Keras allows any length, but names that fit 47 characters keep nodes small. Every
+// layer declares `Name name = {};` last: a positional `Activation{relu}` then warns in no compiler.
 struct Name : FixedString<48> {
   constexpr Name() = default;
   template <std::size_t M>

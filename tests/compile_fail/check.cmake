@@ -1,10 +1,14 @@
 # Compiles one compile-fail case and checks that it fails, with its `// expect:` text on one line of
-# the compiler's output; `// expect-success:` cases must compile.
+# the compiler's output; `// expect-success:` cases must compile, with no warning from the DSL.
 # cmake -DCXX=... -DINCLUDE=... -DSOURCE=... [-DTEXT=OFF] -P check.cmake
 # TEXT=OFF (clang 14): the failure must be cnngen's invalid_model assertion, whose reason clang 14
 # prints as a list of character codes, not as text; the text itself is not checked.
 file(STRINGS "${SOURCE}" first LIMIT_COUNT 1)
-execute_process(COMMAND "${CXX}" -std=c++20 -fsyntax-only "-I${INCLUDE}" "${SOURCE}"
+set(warnings)
+if(first MATCHES "^// expect-success:")
+  set(warnings -Wall -Wextra -Werror)
+endif()
+execute_process(COMMAND "${CXX}" -std=c++20 -fsyntax-only ${warnings} "-I${INCLUDE}" "${SOURCE}"
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(first MATCHES "^// expect-success:")
   if(NOT rc EQUAL 0)

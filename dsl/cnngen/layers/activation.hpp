@@ -14,7 +14,7 @@ namespace cnngen {
 namespace layers {
 struct Activation {
   ActivationFn activation;
-  Name name;
+  Name name = {};
 };
 }  // namespace layers
 

@@ -9,7 +9,7 @@
 namespace cnngen {
 namespace layers {
 struct Add {
-  Name name;
+  Name name = {};
 };
 }  // namespace layers
 

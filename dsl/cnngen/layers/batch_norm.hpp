@@ -19,7 +19,7 @@ struct BatchNormalization {
   int axis = -1;
   float momentum = 0.99f;
   float epsilon = 1e-3f;
-  Name name;
+  Name name = {};
 };
 }  // namespace layers
 

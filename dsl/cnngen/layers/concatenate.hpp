@@ -12,7 +12,7 @@ namespace cnngen {
 namespace layers {
 struct Concatenate {
   int axis = -1;
-  Name name;
+  Name name = {};
 };
 }  // namespace layers
 

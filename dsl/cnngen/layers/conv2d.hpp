@@ -23,9 +23,9 @@ struct Conv2D {
   Size2 kernel_size;
   Size2 strides = 1;
   Padding padding = Padding::valid;
-  ActivationFn activation;
+  ActivationFn activation = {};
   bool use_bias = true;
-  Name name;
+  Name name = {};
 };
 }  // namespace layers
 

@@ -13,9 +13,9 @@ namespace cnngen {
 namespace layers {
 struct Dense {
   int units = 0;
-  ActivationFn activation;
+  ActivationFn activation = {};
   bool use_bias = true;
-  Name name;
+  Name name = {};
 };
 }  // namespace layers
 

@@ -15,7 +15,7 @@ namespace cnngen {
 namespace layers {
 struct Dropout {
   float rate = 0.5f;
-  Name name;
+  Name name = {};
 };
 }  // namespace layers
 

@@ -7,7 +7,7 @@
 namespace cnngen {
 namespace layers {
 struct Flatten {
-  Name name;
+  Name name = {};
 };
 }  // namespace layers
 

@@ -9,10 +9,10 @@
 namespace cnngen {
 namespace layers {
 struct GlobalAveragePooling2D {
-  Name name;
+  Name name = {};
 };
 struct GlobalMaxPooling2D {
-  Name name;
+  Name name = {};
 };
 }  // namespace layers
 

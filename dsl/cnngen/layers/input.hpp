@@ -7,7 +7,7 @@ namespace cnngen {
 namespace layers {
 struct Input {
   int height = 0, width = 0, channels = 0;
-  Name name;
+  Name name = {};
 };
 }  // namespace layers
 

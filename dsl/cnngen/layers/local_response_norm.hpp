@@ -16,7 +16,7 @@ namespace layers {
 struct LocalResponseNormalization {
   int depth_radius = 5;  // TensorFlow's defaults
   float bias = 1, alpha = 1, beta = 0.5f;
-  Name name;
+  Name name = {};
 };
 }  // namespace layers
 

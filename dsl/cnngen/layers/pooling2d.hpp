@@ -15,14 +15,14 @@ struct MaxPooling2D {
   Size2 pool_size = 2;
   Size2 strides = 0;
   Padding padding = Padding::valid;
-  Name name;
+  Name name = {};
 };
 
 struct AveragePooling2D {
   Size2 pool_size = 2;
   Size2 strides = 0;
   Padding padding = Padding::valid;
-  Name name;
+  Name name = {};
 };
 }  // namespace layers
 

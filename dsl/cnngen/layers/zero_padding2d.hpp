@@ -10,7 +10,7 @@ namespace layers {
 // right; ZeroPadding2D{{top, bottom}, {left, right}}: Keras's ((top, bottom), (left, right)).
 struct ZeroPadding2D {
   int top = 0, bottom = 0, left = 0, right = 0;
-  Name name;
+  Name name = {};
   constexpr ZeroPadding2D(int p, Name n = {}) : top(p), bottom(p), left(p), right(p), name(n) {}
   constexpr ZeroPadding2D(Size2 hw, Name n = {}) : top(hw.h), bottom(hw.h), left(hw.w), right(hw.w), name(n) {}
   constexpr ZeroPadding2D(Size2 top_bottom, Size2 left_right, Name n = {})
