@@ -26,8 +26,11 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus"
   cp -n fuzz/corpus/"$t"/* "$corpus"/
   log=build-fuzz/fuzz_$t.log
+  before=$(ls build-fuzz/crashes | grep -c "^$t-" || true)
+  # A reader's child process (HDF5) can write an artifact while the fuzzer itself carries on.
   if build-fuzz/bin/fuzz_"$t" "$corpus" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
-       -print_final_stats=1 -artifact_prefix=build-fuzz/crashes/"$t"- > "$log" 2>&1; then
+       -print_final_stats=1 -artifact_prefix=build-fuzz/crashes/"$t"- > "$log" 2>&1 &&
+     [[ $(ls build-fuzz/crashes | grep -c "^$t-" || true) == "$before" ]]; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1 || true)
     cov=$(sed -E -n 's/.* cov: ([0-9]+).*/\1/p' <<< "$done_line")

@@ -1,6 +1,5 @@
 #include <cnngen/data.hpp>
 
-#include <hdf5.h>
 #include <jpeglib.h>
 #include <png.h>
 
@@ -186,94 +185,6 @@ Dataset load_image_folder(const std::string& dir, int h, int w, int classes) {
     for (uint8_t v : img.rgb) d.x.push_back(v / 255.0f);
     d.y.push_back(label);
     d.sources.push_back(path);
-  }
-  return d;
-}
-
-namespace {
-
-struct H5Handle {
-  hid_t id;
-  herr_t (*close)(hid_t);
-  ~H5Handle() {
-    if (id >= 0) close(id);
-  }
-};
-
-std::vector<hsize_t> dims_of(hid_t dataset) {
-  H5Handle space{H5Dget_space(dataset), H5Sclose};
-  std::vector<hsize_t> dims(std::max(0, H5Sget_simple_extent_ndims(space.id)));
-  H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
-  return dims;
-}
-
-std::string shape_text(const std::vector<hsize_t>& dims) {
-  std::string s = "(";
-  for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
-  return s + ")";
-}
-
-}  // namespace
-
-// No data set here has more samples: a header claiming more is refused before it costs memory.
-constexpr hsize_t kMaxSamples = 10'000'000;
-constexpr uint64_t kMaxCompression = 256;
-
-Dataset load_h5(const std::string& path, const std::string& prefix, int h, int w, int classes) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported here, not printed by HDF5
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) throw DataError(path + ": no such file");
-  if (H5Fis_hdf5(path.c_str()) <= 0) throw DataError(path + ": not an HDF5 file");
-  H5Handle file{H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose};
-  if (file.id < 0) throw DataError(path + ": cannot open as HDF5");
-  const auto open = [&](const std::string& name) {
-    if (H5Lexists(file.id, name.c_str(), H5P_DEFAULT) <= 0)
-      throw DataError(path + ": has no dataset '" + name + "' (the course's layout: " + prefix + "_x, " + prefix +
-                      "_y, list_classes)");
-    return H5Handle{H5Dopen2(file.id, name.c_str(), H5P_DEFAULT), H5Dclose};
-  };
-  H5Handle xs = open(prefix + "_x"), ys = open(prefix + "_y"), cls = open("list_classes");
-  const auto xd = dims_of(xs.id), yd = dims_of(ys.id), cd = dims_of(cls.id);
-  if (xd.size() != 4 || xd[1] != hsize_t(h) || xd[2] != hsize_t(w) || xd[3] != 3)
-    throw DataError(path + ": " + prefix + "_x has shape " + shape_text(xd) + ", expected (N, " + std::to_string(h) +
-                    ", " + std::to_string(w) + ", 3)");
-  if (yd.size() != 1 || yd[0] != xd[0])
-    throw DataError(path + ": " + prefix + "_y has shape " + shape_text(yd) + ", expected (" + std::to_string(xd[0]) + ")");
-  if (cd.size() != 1 || cd[0] != hsize_t(classes))
-    throw DataError(path + ": list_classes has shape " + shape_text(cd) + ", expected (" + std::to_string(classes) + ")");
-
-  // The course's files hold uint8 pixels and integer labels: anything else would be silently cast.
-  const auto integers = [&](hid_t dataset, const std::string& name, bool bytes) {
-    H5Handle type{H5Dget_type(dataset), H5Tclose};
-    if (type.id < 0 || H5Tget_class(type.id) != H5T_INTEGER || (bytes && H5Tget_size(type.id) != 1))
-      throw DataError(path + ": " + name + " holds " + (bytes ? "values other than 8-bit integers" : "non-integer values") +
-                      " (the course's layout: uint8 pixels, integer labels)");
-  };
-  integers(xs.id, prefix + "_x", true);
-  integers(ys.id, prefix + "_y", false);
-  if (xd[0] == 0 || xd[0] > kMaxSamples)
-    throw DataError(path + ": " + prefix + "_x holds " + std::to_string(xd[0]) + " samples (1.." + std::to_string(kMaxSamples) + ")");
-  // A chunked dataset's unwritten chunks read as fill values: a small file could claim gigabytes.
-  // What the file stores must hold the pixels, compressed at most kMaxCompression times.
-  const uint64_t raw = xd[0] * uint64_t(h) * w * 3, stored = H5Dget_storage_size(xs.id);
-  if (raw > stored * kMaxCompression)
-    throw DataError(path + ": " + prefix + "_x claims " + std::to_string(raw) + " bytes of pixels but the file stores " +
-                    std::to_string(stored));
-
-  Dataset d{.n = static_cast<int>(xd[0]), .h = h, .w = w, .c = 3};
-  std::vector<uint8_t> pixels(size_t(d.n) * d.sample_size());
-  std::vector<long long> labels(d.n);
-  if (H5Dread(xs.id, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, pixels.data()) < 0 ||
-      H5Dread(ys.id, H5T_NATIVE_LLONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, labels.data()) < 0)
-    throw DataError(path + ": cannot read " + prefix + "_x or " + prefix + "_y (corrupt file or not integer data)");
-  d.x.assign(pixels.begin(), pixels.end());
-  for (float& v : d.x) v /= 255.0f;
-  for (int i = 0; i < d.n; ++i) {
-    if (labels[i] < 0 || labels[i] >= classes)
-      throw DataError(path + ": " + prefix + "_y[" + std::to_string(i) + "] = " + std::to_string(labels[i]) +
-                      " is out of range (0.." + std::to_string(classes - 1) + ")");
-    d.y.push_back(static_cast<int>(labels[i]));
-    d.sources.push_back(path + "[" + std::to_string(i) + "]");
   }
   return d;
 }
