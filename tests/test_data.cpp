@@ -277,6 +277,13 @@ TEST(Hdf5, AFileThatCrashesLibhdf5IsThatFilesError) {
                     file + ": the HDF5 library crashed reading it (signal 11, Segmentation fault): the file is malformed");
 }
 
+// A label type claiming 4 GB per value (found by the fuzzer) would size libhdf5's conversion buffer.
+TEST(Hdf5, ALabelTypeOfGigabytesIsRefusedBeforeReading) {
+  const std::string file = CNNGEN_FUZZ_DIR "/regressions/hdf5/label_type_claims_4_gb_per_value";
+  expect_data_error([&] { cnngen::load_h5(file, "test_set", 6, 6, 6); },
+                    file + ": test_set_y holds values other than integers of up to 64 bits");
+}
+
 // The reader's child process leaves nothing behind: each load reaps it.
 TEST_F(Fixture, Hdf5ReaderLeavesNoChildProcess) {
   write_h5(path("ok.h5"), 3, true, true, 64, -1);

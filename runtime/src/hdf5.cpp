@@ -76,15 +76,16 @@ Contents read_in_this_process(const std::string& path, const std::string& prefix
   if (cd.size() != 1 || cd[0] != hsize_t(classes))
     throw DataError(path + ": list_classes has shape " + shape_text(cd) + ", expected (" + std::to_string(classes) + ")");
 
-  // The course's files hold uint8 pixels and integer labels: anything else would be silently cast.
-  const auto integers = [&](hid_t dataset, const std::string& name, bool bytes) {
+  // The course's files hold uint8 pixels and integer labels: anything else would be silently cast,
+  // and an integer type claiming gigabytes per value would size libhdf5's conversion buffer.
+  const auto integers = [&](hid_t dataset, const std::string& name, size_t max_bytes, const char* what) {
     H5Handle type{H5Dget_type(dataset), H5Tclose};
-    if (type.id < 0 || H5Tget_class(type.id) != H5T_INTEGER || (bytes && H5Tget_size(type.id) != 1))
-      throw DataError(path + ": " + name + " holds " + (bytes ? "values other than 8-bit integers" : "non-integer values") +
-                      " (the course's layout: uint8 pixels, integer labels)");
+    const size_t bytes = type.id < 0 ? 0 : H5Tget_size(type.id);
+    if (H5Tget_class(type.id) != H5T_INTEGER || bytes == 0 || bytes > max_bytes)
+      throw DataError(path + ": " + name + " holds " + what + " (the course's layout: uint8 pixels, integer labels)");
   };
-  integers(xs.id, prefix + "_x", true);
-  integers(ys.id, prefix + "_y", false);
+  integers(xs.id, prefix + "_x", 1, "values other than 8-bit integers");
+  integers(ys.id, prefix + "_y", sizeof(int64_t), "values other than integers of up to 64 bits");
   if (xd[0] == 0 || xd[0] > kMaxSamples)
     throw DataError(path + ": " + prefix + "_x holds " + std::to_string(xd[0]) + " samples (1.." + std::to_string(kMaxSamples) + ")");
   const uint64_t raw = xd[0] * uint64_t(h) * w * 3, stored = H5Dget_storage_size(xs.id);
