@@ -2,5 +2,5 @@
 #pragma once
 #include "blocks.hpp"
 #include "graph.hpp"
-#include "model.hpp"
+#include "define_model.hpp"
 #include "shape.hpp"
