@@ -1,6 +1,10 @@
 # cnngen_add_model(NAME <lib> MODEL <header> [SYMBOLS <expr>...] [SHARDS <n>]
 #                  [AUTOSCHEDULE_PLUGIN <so>] [KINDS <kind>...])
 #
+# The same function in this repository and in a project that uses the installed package
+# (find_package(cnngen)) or this one as a subdirectory: it names the targets cnngen::gen, ::dsl,
+# ::runtime and ::halide_runtime, and the settings CNNGEN_HALIDE_TARGET and CNNGEN_GENERATOR_SHARDS.
+#
 # Turns a model header into a static library <lib> of generated kernels, with the typed table
 # `cnngen::generated::<lib>()` (declared in <cnngen/generated.hpp>-style header <lib>.hpp) that
 # cnngen::Model runs. SYMBOLS are the constexpr graphs the header defines (default: <lib>::model);
@@ -55,7 +59,7 @@ function(cnngen_add_model)
     list(APPEND planner_options --kinds "${kinds}")
   endif()
   add_executable(${ARG_NAME}_planner "${dir}/planner.cpp")
-  target_link_libraries(${ARG_NAME}_planner PRIVATE cnngen_dsl)
+  target_link_libraries(${ARG_NAME}_planner PRIVATE cnngen::dsl)
   add_custom_command(
     OUTPUT "${dir}/kernels.txt" "${dir}/table.cpp"
     COMMAND ${ARG_NAME}_planner "${dir}/kernels.txt" "${dir}/table.cpp" ${planner_options}
@@ -68,9 +72,9 @@ function(cnngen_add_model)
     set(lib "${dir}/kernels_${i}.a")
     add_custom_command(
       OUTPUT "${lib}"
-      COMMAND cnngen-gen kernels --specs "${dir}/kernels.txt" --target "${CNNGEN_HALIDE_TARGET}"
+      COMMAND cnngen::gen kernels --specs "${dir}/kernels.txt" --target "${CNNGEN_HALIDE_TARGET}"
               --shard ${i} --shards ${ARG_SHARDS} --out "${lib}" ${autoschedule}
-      DEPENDS cnngen-gen "${dir}/kernels.txt"
+      DEPENDS cnngen::gen "${dir}/kernels.txt"
       COMMENT "Generating the kernels of ${ARG_NAME} (shard ${i} of ${ARG_SHARDS})")
     list(APPEND archives "${lib}")
   endforeach()
@@ -79,5 +83,5 @@ function(cnngen_add_model)
   add_library(${ARG_NAME} STATIC "${dir}/table.cpp")
   add_dependencies(${ARG_NAME} ${ARG_NAME}_kernels)
   target_include_directories(${ARG_NAME} PUBLIC "${dir}/include")
-  target_link_libraries(${ARG_NAME} PUBLIC cnngen_runtime ${archives} cnngen_halide_runtime)
+  target_link_libraries(${ARG_NAME} PUBLIC cnngen::runtime ${archives} cnngen::halide_runtime)
 endfunction()
