@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <cnngen/version.hpp>
+
 #include "autoschedule.hpp"
 #include "kernel.hpp"
 
@@ -31,7 +33,8 @@ struct Options {
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "cnngen-gen: " << why << "\n"
-            << "usage: cnngen-gen runtime --target T --out LIB.a\n"
+            << "usage: cnngen-gen --version\n"
+            << "       cnngen-gen runtime --target T --out LIB.a\n"
             << "       cnngen-gen kernels --specs FILE --target T --out LIB.a [--shard I --shards N] [--stmt DIR]\n"
             << "                          [--autoschedule PLUGIN.so --prefix P]\n";
   std::exit(2);
@@ -39,6 +42,10 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   if (argc < 2) usage("missing mode");
+  if (std::string(argv[1]) == "--version") {
+    std::cout << "cnngen-gen (cnngen " << cnngen::kVersion << ")\n";
+    std::exit(0);
+  }
   Options o;
   o.mode = argv[1];
   for (int i = 2; i < argc; ++i) {

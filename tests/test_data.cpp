@@ -314,7 +314,7 @@ TEST_F(Fixture, Hdf5ClaimingMoreThanItStoresIsRefused) {
 
 // The real SIGNS data beside the repository: the course's split and the two layouts agree.
 TEST(SignsData, FolderAndHdf5AgreeOnTheTestSet) {
-  const std::string root = cnngen::default_data_dir();
+  const std::string root = CNNGEN_SIGNS_DIR;
   const std::string h5 = (fs::path(root).parent_path() / "signs-h5" / "test_signs.h5").string();
   if (!fs::exists(root) || !fs::exists(h5)) GTEST_SKIP() << "SIGNS not found at " << root;
   const cnngen::Dataset folder = cnngen::load_image_folder((fs::path(root) / "test").string(), 64, 64, 6);

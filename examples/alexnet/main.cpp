@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
       .graph = alexnet::model,
       .kernels = cnngen::generated::alexnet(),
       .loss = cnngen::LossKind::categorical_crossentropy,
+      .default_data = CNNGEN_SIGNS_DIR,
       .data_classes = 1000,
       .task = "ImageNet-like: 227x227 RGB images of 1000 classes.",
   });

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
       .graph = happy_model::model,
       .kernels = cnngen::generated::happy_model(),
       .loss = cnngen::LossKind::binary_crossentropy,
+      .default_data = CNNGEN_SIGNS_DIR,
       .data_classes = 6,
       .relabel = {{0, 0}, {5, 1}},
       .task = "Binary task from SIGNS: class 5 (open hand, \"happy\") = 1 versus class 0 (fist) = 0.",

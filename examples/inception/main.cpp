@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
       .graph = inception::model,
       .kernels = cnngen::generated::inception(),
       .loss = cnngen::LossKind::categorical_crossentropy,
+      .default_data = CNNGEN_SIGNS_DIR,
       .data_classes = 6,
       .task = "SIGNS: six classes, hands showing 0 to 5 fingers.",
       .epochs = 80,

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
       .graph = resnet50::model,
       .kernels = cnngen::generated::resnet50(),
       .loss = cnngen::LossKind::categorical_crossentropy,
+      .default_data = CNNGEN_SIGNS_DIR,
       .data_classes = 6,
       .task = "SIGNS: six classes, hands showing 0 to 5 fingers.",
       .epochs = 30,

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
       .graph = vgg16::model,
       .kernels = cnngen::generated::vgg16(),
       .loss = cnngen::LossKind::categorical_crossentropy,
+      .default_data = CNNGEN_SIGNS_DIR,
       .data_classes = 1000,
       .task = "ImageNet-like: 224x224 RGB images of 1000 classes.",
   });

@@ -1,4 +1,5 @@
 // The command line every model program shares (build/bin/<model>):
+//   <model> --help | --version
 //   <model> summary
 //   <model> train    [--data DIR] [--epochs N] [--batch-size N] [--lr X] [--seed N] [--threads N]
 //                    [--checkpoint FILE] [--resume] [--augment on|off] [--lr-schedule constant|cosine]
@@ -23,7 +24,7 @@ struct Program {
   // The data `--data` names: a folder of SIGNS images (train/ and test/ of {label}_IMG_{id}.jpg) or
   // the course's HDF5 files, or a folder of MNIST-like IDX files (train-* and t10k-*).
   enum class Data { signs, idx } data = Data::signs;
-  std::string default_data;   // --data's default; empty: default_data_dir()
+  std::string default_data;   // the data set when neither --data nor $CNNGEN_DATA gives one; empty: none
   int data_classes = 6;       // labels in the data set
   std::vector<std::pair<int, int>> relabel;  // empty: use every class as is
   std::string task;           // one line on what the data task is, for --help
@@ -39,8 +40,5 @@ int run_program(int argc, char** argv, const Program& program);
 // range) without running it: 0 where run_program would start the command, else 2, the message on
 // stderr. The command-line fuzzer's entry.
 int check_command_line(int argc, char** argv, const Program& program);
-
-// The folder `--data` defaults to: the repository's ../shared/datasets/signs.
-std::string default_data_dir();
 
 }  // namespace cnngen

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -13,6 +14,7 @@
 #include <cnngen/checkpoint.hpp>
 #include <cnngen/data.hpp>
 #include <cnngen/model.hpp>
+#include <cnngen/version.hpp>
 
 namespace fs = std::filesystem;
 
@@ -52,8 +54,8 @@ Args parse(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
     const std::string s = argv[i];
-    if (s == "-h" || s == "--help") {
-      a.command = "help";
+    if (s == "-h" || s == "--help" || s == "--version") {
+      a.command = s == "--version" ? "version" : "help";
       return a;
     }
     if (s.rfind("--", 0) == 0) {
@@ -136,8 +138,8 @@ void usage(const Program& p, std::ostream& out) {
       << "       " << p.name << " evaluate [--data DIR|FILE.h5] [--checkpoint FILE] [--threads N]\n"
       << "       " << p.name << " predict  IMAGE... [--checkpoint FILE] [--threads N]\n\n"
       << "Model " << p.graph.name << ". " << p.task << "\n"
-      << "--data: " << data_help(p) << " (default " << (p.default_data.empty() ? default_data_dir() : p.default_data)
-      << ")" << (p.data == Program::Data::signs ? ",\n        or for evaluate the course's test_signs.h5" : "") << ".\n"
+      << "--data: " << data_help(p) << (p.data == Program::Data::signs ? ", or for evaluate the course's test_signs.h5" : "")
+      << ".\n        Default: $CNNGEN_DATA, else " << (p.default_data.empty() ? "none" : p.default_data) << ".\n"
       << "--checkpoint: written after every epoch of train, read by evaluate and predict (default " << p.name
       << ".ckpt).\n"
       << "Defaults: --epochs " << p.epochs << " --batch-size " << p.batch_size << " --lr " << p.learning_rate
@@ -147,11 +149,16 @@ void usage(const Program& p, std::ostream& out) {
       << "training; --bn-estimate: BatchNorm statistics re-estimated on the training set before each evaluation.\n";
 }
 
+// --data, else $CNNGEN_DATA, else the program's own default (a program built in this repository
+// knows where its data set lies; an installed library knows no source tree).
 std::string data_dir(const Program& p, const Args& a) {
-  auto it = a.options.find("--data");
-  const std::string dir = it != a.options.end() ? it->second : p.default_data.empty() ? default_data_dir() : p.default_data;
+  const auto it = a.options.find("--data");
+  const char* env = std::getenv("CNNGEN_DATA");
+  const std::string dir = it != a.options.end() ? it->second : env && *env ? env : p.default_data;
+  const std::string how = "pass --data DIR or set CNNGEN_DATA=DIR (DIR: " + data_help(p) + ")";
+  if (dir.empty()) throw DataError("no data set given: " + how);
   std::error_code ec;
-  if (!fs::exists(dir, ec)) throw DataError("data " + dir + " not found: pass --data DIR, " + data_help(p));
+  if (!fs::exists(dir, ec)) throw DataError("data " + dir + " not found: " + how);
   return dir;
 }
 
@@ -262,14 +269,6 @@ int predict(const Program& p, const Args& a, const Settings& settings) {
 
 }  // namespace
 
-std::string default_data_dir() {
-#ifdef CNNGEN_SOURCE_DIR
-  return (fs::path(CNNGEN_SOURCE_DIR) / ".." / "shared" / "datasets" / "signs").lexically_normal().string();
-#else
-  return "../shared/datasets/signs";
-#endif
-}
-
 namespace {
 
 // CNNGEN_PROFILE=1: where the time went, kernel by kernel, at the end of the command.
@@ -285,6 +284,10 @@ int run_program(int argc, char** argv, const Program& p) {
     if (a.command.empty() || a.command == "help") {
       usage(p, a.command.empty() ? std::cerr : std::cout);
       return a.command.empty() ? 2 : 0;
+    }
+    if (a.command == "version") {
+      std::cout << p.name << " (cnngen " << kVersion << ")\n";
+      return 0;
     }
     const Settings s = settings(p, a);
     halide_set_num_threads(s.threads);
@@ -313,7 +316,7 @@ int run_program(int argc, char** argv, const Program& p) {
 int check_command_line(int argc, char** argv, const Program& p) {
   try {
     const Args a = parse(argc, argv);
-    if (!a.command.empty() && a.command != "help") settings(p, a);
+    if (!a.command.empty() && a.command != "help" && a.command != "version") settings(p, a);
     return a.command.empty() ? 2 : 0;
   } catch (const UsageError& e) {
     std::cerr << p.name << ": " << e.what() << "\n";
