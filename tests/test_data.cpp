@@ -252,6 +252,7 @@ TEST_F(Fixture, LoadsTheCoursesHdf5Layout) {
 
 TEST_F(Fixture, Hdf5Errors) {
   expect_data_error([&] { cnngen::load_h5(path("none.h5"), "test_set", 64, 64, 6); }, "none.h5: no such file");
+  expect_data_error([&] { cnngen::load_h5(dir.string(), "test_set", 64, 64, 6); }, ": is not a regular file");
   write_bytes(path("text.h5"), "not hdf5 at all");
   expect_data_error([&] { cnngen::load_h5(path("text.h5"), "test_set", 64, 64, 6); }, "text.h5: not an HDF5 file");
   write_h5(path("nox.h5"), 3, false, true, 64, -1);

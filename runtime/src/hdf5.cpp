@@ -185,7 +185,9 @@ class Child {
 
 Dataset load_h5(const std::string& path, const std::string& prefix, int h, int w, int classes) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) throw DataError(path + ": no such file");
+  if (!std::filesystem::exists(path, ec)) throw DataError(path + ": no such file");
+  // A FIFO would block the reader, a folder is not a data set.
+  if (!std::filesystem::is_regular_file(path, ec)) throw DataError(path + ": is not a regular file");
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw DataError(path + ": cannot start the HDF5 reader: " + std::strerror(errno));
   const pid_t pid = ::fork();
