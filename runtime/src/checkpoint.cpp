@@ -14,6 +14,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "fd_io.hpp"
+
 namespace cnngen {
 
 namespace {
@@ -29,13 +31,7 @@ uint64_t fnv1a(const char* p, size_t n, uint64_t h = kFnvBasis) {
 }
 
 void write_fully(int fd, const char* bytes, size_t size, const std::string& path) {
-  size_t done = 0;
-  while (done < size) {
-    const ssize_t w = ::write(fd, bytes + done, size - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) throw CheckpointError(path + ": write failed (" + std::strerror(errno) + ")");
-    done += static_cast<size_t>(w);
-  }
+  if (!write_all(fd, bytes, size)) throw CheckpointError(path + ": write failed (" + std::strerror(errno) + ")");
 }
 
 // Writes straight to the file, hashing as it goes: a ResNet50's weights and Adam state are 282 MB,
@@ -129,15 +125,9 @@ std::string read_bounded(const std::string& path, uint64_t limit) {
     throw CheckpointError(path + ": " + std::to_string(st.st_size) + " bytes, more than any checkpoint of this model (" +
                           std::to_string(limit) + "): not a checkpoint of it");
   std::string bytes(static_cast<size_t>(st.st_size), '\0');
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t r = ::read(fd, bytes.data() + done, bytes.size() - done);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) throw CheckpointError(path + ": read failed (" + std::strerror(errno) + ")");
-    if (r == 0) break;  // shrank while read: the checks below see a truncated file
-    done += static_cast<size_t>(r);
-  }
-  bytes.resize(done);
+  const ssize_t got = read_all(fd, bytes.data(), bytes.size());
+  if (got < 0) throw CheckpointError(path + ": read failed (" + std::strerror(errno) + ")");
+  bytes.resize(size_t(got));  // shorter if it shrank while read: the checks below see a truncated file
   return bytes;
 }
 

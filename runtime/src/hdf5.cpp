@@ -15,6 +15,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "fd_io.hpp"
+
 namespace cnngen {
 
 namespace {
@@ -100,29 +102,8 @@ Contents read_in_this_process(const std::string& path, const std::string& prefix
   return c;
 }
 
-bool write_all(int fd, const void* data, size_t size) {
-  const auto* p = static_cast<const char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::write(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    size -= size_t(n);
-  }
-  return true;
-}
-
-bool read_all(int fd, void* data, size_t size) {
-  auto* p = static_cast<char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::read(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    size -= size_t(n);
-  }
-  return true;
-}
+// The whole of what the child sends, or false (an error, or the pipe ended first).
+bool read_exactly(int fd, void* data, size_t size) { return read_all(fd, data, size) == ssize_t(size); }
 
 // The child's report on the pipe: 'E', a length and a message; or 'D', n, the pixels, the labels.
 [[noreturn]] void child_main(int out, const std::string& path, const std::string& prefix, int h, int w, int classes) {
@@ -207,27 +188,27 @@ Dataset load_h5(const std::string& path, const std::string& prefix, int h, int w
   char tag = 0;
   std::string message;
   Contents c;
-  bool complete = read_all(child.fd(), &tag, 1);
+  bool complete = read_exactly(child.fd(), &tag, 1);
   if (complete && tag == 'E') {
     uint32_t size = 0;
-    complete = read_all(child.fd(), &size, sizeof size) && size <= kMaxMessage;
+    complete = read_exactly(child.fd(), &size, sizeof size) && size <= kMaxMessage;
     if (complete) {
       message.resize(size);
-      complete = read_all(child.fd(), message.data(), size);
+      complete = read_exactly(child.fd(), message.data(), size);
     }
   } else if (complete && tag == 'D') {
-    complete = read_all(child.fd(), &c.n, sizeof c.n) && c.n >= 1 && c.n <= kMaxSamples;
+    complete = read_exactly(child.fd(), &c.n, sizeof c.n) && c.n >= 1 && c.n <= kMaxSamples;
     if (complete) {
       c.pixels.resize(c.n * sample);
       c.labels.resize(c.n);
-      complete = read_all(child.fd(), c.pixels.data(), c.pixels.size()) &&
-                 read_all(child.fd(), c.labels.data(), c.labels.size() * sizeof(int64_t));
+      complete = read_exactly(child.fd(), c.pixels.data(), c.pixels.size()) &&
+                 read_exactly(child.fd(), c.labels.data(), c.labels.size() * sizeof(int64_t));
     }
   } else {
     complete = false;
   }
   char extra;
-  complete = complete && !read_all(child.fd(), &extra, 1);
+  complete = complete && !read_exactly(child.fd(), &extra, 1);
   const std::string death = child.finish();
   if (!death.empty()) throw DataError(path + ": " + death);
   if (!complete) throw DataError(path + ": the HDF5 reader sent an incomplete report");
