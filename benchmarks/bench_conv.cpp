@@ -8,7 +8,7 @@
 //       N=32, AlexNet and VGG-16 N=8 (a VGG-16 forward at N=32 is 0.5 TFLOP)
 // cnngen is the hand-scheduled kernel; cnngen_auto its twin scheduled by Adams2019 (beam 1).
 // Counters: GFLOPS (2 per multiply-accumulate, padding taps counted), pct_peak (of the peak this
-// binary measures at start-up, also reported as peak/fma_avx512/core), MACs_per_image; and on the
+// binary measures at start-up for the ISA its kernels run, also reported as peak/<isa>/core), MACs_per_image; and on the
 // cnngen benchmarks vs_onednn, the ratio of GFLOP/s to oneDNN's in calls alternating with it.
 // Threads: CNNGEN_BENCH_THREADS (default 1), for Halide and oneDNN alike.
 // CNNGEN_BENCH_TASKS=1 adds to the cnngen benchmarks the mean time of a task of the kernel's
@@ -203,9 +203,15 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (const char* t = std::getenv("CNNGEN_BENCH_TASKS"); t && std::atoi(t) != 0) bench::trace_tasks(), g_trace_tasks = true;
-  g_peak = bench::measure_peak_flops(0.5);
-  benchmark::RegisterBenchmark("peak/fma_avx512/core", [](benchmark::State& state) {
-    for (auto _ : state) benchmark::DoNotOptimize(bench::measure_peak_flops(0.05));
+  // The kernels run the instruction set CNNGEN_MAX_ISA allows (the best this CPU has without it);
+  // oneDNN is limited the same way with DNNL_MAX_CPU_ISA. The peak is that ISA's.
+  const cnngen::Isa isa = cnngen::generated::resnet50().isa();
+  benchmark::AddCustomContext("cnngen_kernels", cnngen::isa_report(cnngen::generated::resnet50().isas, "resnet50"));
+  if (const char* d = std::getenv("DNNL_MAX_CPU_ISA")) benchmark::AddCustomContext("DNNL_MAX_CPU_ISA", d);
+  g_peak = bench::measure_peak_flops(0.5, isa);
+  const std::string peak_name = "peak/" + std::string(cnngen::isa_info(isa).name) + "/core";
+  benchmark::RegisterBenchmark(peak_name.c_str(), [isa](benchmark::State& state) {
+    for (auto _ : state) benchmark::DoNotOptimize(bench::measure_peak_flops(0.05, isa));
     state.counters["GFLOPS"] = g_peak * 1e-9;
   })->Iterations(1);
 

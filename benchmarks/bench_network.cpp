@@ -51,6 +51,7 @@ void run(benchmark::State& state, bool train, int n, int threads) {
 // process back from two threads to one (the worker created for two keeps taking tasks: inference
 // "on one thread" measured 320 images/s after a two-thread case, 165-210 before one).
 int main(int argc, char** argv) {
+  benchmark::AddCustomContext("cnngen_kernels", cnngen::isa_report(cnngen::generated::resnet50().isas, "resnet50"));
   for (int threads : {1, 2})
     for (bool train : {true, false})
       for (int n : {32, 1}) {

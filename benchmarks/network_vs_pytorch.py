@@ -7,12 +7,15 @@ same conditions. Prints RESULTS.md's table: images per second per case (median, 
 the ratio of the medians, and the peak resident memory of each program (both measure their whole
 process, whose largest case is training at batch 32).
 
-    /usr/bin/python3 benchmarks/network_vs_pytorch.py [--rounds 3] [--bench build/bin/bench_network]
+    /usr/bin/python3 benchmarks/network_vs_pytorch.py [--rounds 3] [--bench build/bin/bench_network] [--isa avx2]
 
 The peer runs as its users would run it: Debian's PyTorch on OpenBLAS (`scripts/setup.sh --peers`;
 the reference BLAS is refused), in both memory formats (NCHW and channels_last, the faster kept
 per case), and without this environment's OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, which are removed
 from the peer's command only.
+
+--isa avx2 (or sse41) limits both alike: cnngen's kernels through CNNGEN_MAX_ISA, PyTorch's own
+kernels through ATEN_CPU_CAPABILITY and the oneDNN inside it through DNNL_MAX_CPU_ISA.
 """
 import argparse
 import json
@@ -27,8 +30,17 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def run_cnngen(bench):
-    out = subprocess.run([bench, "--benchmark_format=json"], check=True, capture_output=True, text=True).stdout
+# What --isa sets for each program (ATEN_CPU_CAPABILITY has no SSE4.1 level: 'default' is its baseline).
+ISA_ENV = {
+    "avx512": ({}, {}),
+    "avx2": ({"CNNGEN_MAX_ISA": "avx2"}, {"ATEN_CPU_CAPABILITY": "avx2", "DNNL_MAX_CPU_ISA": "AVX2"}),
+    "sse41": ({"CNNGEN_MAX_ISA": "sse41"}, {"ATEN_CPU_CAPABILITY": "default", "DNNL_MAX_CPU_ISA": "SSE41"}),
+}
+
+
+def run_cnngen(bench, isa):
+    out = subprocess.run([bench, "--benchmark_format=json"], check=True, capture_output=True, text=True,
+                         env={**os.environ, **ISA_ENV[isa][0]}).stdout
     rates, rss = {}, 0.0
     for b in json.loads(out)["benchmarks"]:
         m = re.match(r"resnet50_(train|infer)/cnngen/n:(\d+)/t:(\d+)", b["name"])
@@ -42,9 +54,10 @@ LAYOUTS = ("nchw", "channels_last")
 PEER_ENV = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
 
 
-def run_pytorch(seconds, layout):
+def run_pytorch(seconds, layout, isa):
     out = subprocess.run(["/usr/bin/python3", str(HERE / "peer_pytorch.py"), "--seconds", str(seconds),
-                          "--memory-format", layout], check=True, capture_output=True, text=True, env=PEER_ENV).stdout
+                          "--memory-format", layout], check=True, capture_output=True, text=True,
+                         env={**PEER_ENV, **ISA_ENV[isa][1]}).stdout
     rates, rss = {}, 0.0
     for line in out.splitlines():
         if line.startswith("config "):
@@ -63,13 +76,16 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--bench", default="build/bin/bench_network")
     p.add_argument("--seconds", type=float, default=4.0, help="per PyTorch case")
+    p.add_argument("--isa", choices=sorted(ISA_ENV), default="avx512", help="the widest instruction set both may use")
     a = p.parse_args()
+    print(f"instruction set: {a.isa}; cnngen {ISA_ENV[a.isa][0] or 'as is'}; PyTorch {ISA_ENV[a.isa][1] or 'as is'}",
+          file=sys.stderr, flush=True)
     ours = defaultdict(list)
     theirs = {layout: defaultdict(list) for layout in LAYOUTS}
     our_rss, their_rss = [], []
     for r in range(a.rounds):
-        runs = [("cnngen", lambda: run_cnngen(a.bench), ours, our_rss)]
-        runs += [(f"pytorch {layout}", lambda layout=layout: run_pytorch(a.seconds, layout), theirs[layout], their_rss)
+        runs = [("cnngen", lambda: run_cnngen(a.bench, a.isa), ours, our_rss)]
+        runs += [(f"pytorch {layout}", lambda layout=layout: run_pytorch(a.seconds, layout, a.isa), theirs[layout], their_rss)
                  for layout in LAYOUTS]
         for name, runner, rates, rss in runs:
             print(f"round {r + 1}/{a.rounds}: {name}", file=sys.stderr, flush=True)

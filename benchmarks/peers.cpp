@@ -50,30 +50,53 @@ void set_threads(int threads) {
   omp_set_num_threads(threads);
 }
 
-__attribute__((target("avx512f,fma"))) double measure_peak_flops(double seconds) {
-  // 16 independent chains of 16-lane FMAs hide the 4-cycle latency of two FMA pipes.
-  __m512 acc[16];
-  for (int i = 0; i < 16; ++i) acc[i] = _mm512_set1_ps(float(i));
-  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
-  const auto start = std::chrono::steady_clock::now();
-  double elapsed = 0;
-  long long rounds = 0;
-  while (elapsed < seconds) {
-    for (int r = 0; r < 100000; ++r)
-      for (int i = 0; i < 16; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
-    rounds += 100000;
-    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+namespace {
+
+// One function per instruction set (a lambda or template would not inherit the target attribute):
+// CHAINS independent chains of LANES-float multiply-adds, enough to hide the latency of two FMA
+// pipes in the registers there are, run for `seconds`; returns FLOP/s. Summed through memory at the
+// end: GCC 12's _mm512_reduce_add_ps trips its own -Wuninitialized.
+#define CNNGEN_PEAK_FUNCTION(NAME, TARGET, VEC, CHAINS, LANES, SET1, MULADD, STORE) \
+  __attribute__((target(TARGET))) double NAME(double seconds) {                     \
+    VEC acc[CHAINS];                                                                \
+    for (int i = 0; i < CHAINS; ++i) acc[i] = SET1(float(i));                       \
+    const VEC a = SET1(0.999999f), b = SET1(1e-7f);                                  \
+    const auto start = std::chrono::steady_clock::now();                            \
+    double elapsed = 0;                                                             \
+    long long rounds = 0;                                                           \
+    while (elapsed < seconds) {                                                     \
+      for (int r = 0; r < 100000; ++r)                                              \
+        for (int i = 0; i < CHAINS; ++i) acc[i] = MULADD(acc[i], a, b);             \
+      rounds += 100000;                                                             \
+      elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); \
+    }                                                                               \
+    alignas(64) float lanes[LANES];                                                 \
+    float sink = 0;                                                                 \
+    for (int i = 0; i < CHAINS; ++i) {                                              \
+      STORE(lanes, acc[i]);                                                         \
+      for (float v : lanes) sink += v;                                              \
+    }                                                                               \
+    volatile float keep = sink;                                                     \
+    (void)keep;                                                                     \
+    return double(rounds) * CHAINS * LANES * 2 / elapsed;                           \
   }
-  // Summed through memory: GCC 12's _mm512_reduce_add_ps trips its own -Wuninitialized.
-  alignas(64) float lanes[16];
-  float sink = 0;
-  for (int i = 0; i < 16; ++i) {
-    _mm512_store_ps(lanes, acc[i]);
-    for (float v : lanes) sink += v;
+
+#define CNNGEN_SSE_MULADD(v, a, b) _mm_add_ps(_mm_mul_ps(v, a), b)  // no FMA before AVX2
+CNNGEN_PEAK_FUNCTION(peak_avx512, "avx512f,fma", __m512, 16, 16, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_store_ps)
+CNNGEN_PEAK_FUNCTION(peak_avx2, "avx2,fma", __m256, 12, 8, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_store_ps)
+CNNGEN_PEAK_FUNCTION(peak_sse41, "sse4.1", __m128, 12, 4, _mm_set1_ps, CNNGEN_SSE_MULADD, _mm_store_ps)
+#undef CNNGEN_SSE_MULADD
+#undef CNNGEN_PEAK_FUNCTION
+
+}  // namespace
+
+double measure_peak_flops(double seconds, cnngen::Isa isa) {
+  switch (isa) {
+    case cnngen::Isa::sse41: return peak_sse41(seconds);
+    case cnngen::Isa::avx2: return peak_avx2(seconds);
+    case cnngen::Isa::avx512: break;
   }
-  volatile float keep = sink;
-  (void)keep;
-  return double(rounds) * 16 * 16 * 2 / elapsed;
+  return peak_avx512(seconds);
 }
 
 namespace {

@@ -16,8 +16,9 @@ using Buffer = Halide::Runtime::Buffer<float>;
 // Multiply-accumulates of one pass of a convolution for a batch: every tap, padding included.
 double conv_macs(const cnngen::KernelSpec& k, int n);
 
-// Peak FP32 FLOP/s of one core: independent AVX-512 FMA chains, measured for `seconds`.
-double measure_peak_flops(double seconds);
+// Peak FP32 FLOP/s of one core on an instruction set: independent chains of its widest
+// multiply-adds, measured for `seconds`.
+double measure_peak_flops(double seconds, cnngen::Isa isa);
 
 // Sets the threads of Halide's pool and of oneDNN's OpenMP runtime alike.
 void set_threads(int threads);

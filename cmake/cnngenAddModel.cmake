@@ -3,7 +3,10 @@
 #
 # The same function in this repository and in a project that uses the installed package
 # (find_package(cnngen)) or this one as a subdirectory: it names the targets cnngen::gen, ::dsl,
-# ::runtime and ::halide_runtime, and the settings CNNGEN_HALIDE_TARGET and CNNGEN_GENERATOR_SHARDS.
+# ::runtime and ::halide_runtime, and the settings CNNGEN_TARGETS and CNNGEN_GENERATOR_SHARDS.
+# Every kernel is generated once per instruction set of CNNGEN_TARGETS (avx512, avx2, sse41: all by
+# default); a program runs the best one its CPU has (runtime/cnngen/isa.hpp). One of them builds
+# in a third of the time, for machines that have it.
 #
 # Turns a model header into a static library <lib> of generated kernels, with the typed table
 # `cnngen::generated::<lib>()` (declared in <cnngen/generated.hpp>-style header <lib>.hpp) that
@@ -28,6 +31,16 @@ function(cnngen_add_model)
   if(NOT ARG_SHARDS)
     set(ARG_SHARDS ${CNNGEN_GENERATOR_SHARDS})
   endif()
+  set(isas "")
+  foreach(isa IN LISTS CNNGEN_TARGETS)
+    if(NOT isa MATCHES "^(avx512|avx2|sse41)$")
+      message(FATAL_ERROR "CNNGEN_TARGETS='${CNNGEN_TARGETS}': '${isa}' is not one of avx512, avx2, sse41")
+    endif()
+  endforeach()
+  list(JOIN CNNGEN_TARGETS "," isas)
+  if(isas STREQUAL "")
+    message(FATAL_ERROR "CNNGEN_TARGETS is empty: give at least one of avx512, avx2, sse41")
+  endif()
   get_filename_component(model_header "${ARG_MODEL}" ABSOLUTE)
   if(NOT EXISTS "${model_header}")
     message(FATAL_ERROR "cnngen_add_model(${ARG_NAME}): model header ${model_header} does not exist")
@@ -48,7 +61,7 @@ function(cnngen_add_model)
     "namespace cnngen::generated {\nconst cnngen::KernelTable& ${ARG_NAME}();\n}\n")
   configure_file("${dir}/${ARG_NAME}.hpp.in" "${dir}/include/${ARG_NAME}.hpp" COPYONLY)
 
-  set(planner_options "")
+  set(planner_options --isas "${isas}")
   set(autoschedule "")
   if(ARG_AUTOSCHEDULE_PLUGIN)
     list(APPEND planner_options --prefix "${ARG_NAME}_" --schedule auto)
@@ -72,7 +85,7 @@ function(cnngen_add_model)
     set(lib "${dir}/kernels_${i}.a")
     add_custom_command(
       OUTPUT "${lib}"
-      COMMAND cnngen::gen kernels --specs "${dir}/kernels.txt" --target "${CNNGEN_HALIDE_TARGET}"
+      COMMAND cnngen::gen kernels --specs "${dir}/kernels.txt" --isas "${isas}"
               --shard ${i} --shards ${ARG_SHARDS} --out "${lib}" ${autoschedule}
       DEPENDS cnngen::gen "${dir}/kernels.txt"
       COMMENT "Generating the kernels of ${ARG_NAME} (shard ${i} of ${ARG_SHARDS})")

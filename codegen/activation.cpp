@@ -13,7 +13,7 @@ namespace {
 
 Var i("i"), c("c"), m("m");
 
-BuiltKernel softmax(const KernelSpec& k, bool scheduled) {
+BuiltKernel softmax(const KernelSpec& k, const schedules::Machine* scheduled) {
   const int C = k.in.c;
   RDom r(0, C, "r");
   if (k.pass == Pass::fwd) {
@@ -24,7 +24,7 @@ BuiltKernel softmax(const KernelSpec& k, bool scheduled) {
     st.total(m) = sum(st.e(r, m));
     st.out(c, m) = st.e(c, m) / st.total(m);
     constrain_matrix_output(st.out, C);
-    if (scheduled) schedule(st, k);
+    if (scheduled) schedule(st, k, *scheduled);
     return {Pipeline(st.out), {in}};
   }
   ImageParam y_ = matrix_param("out", C), dy = matrix_param("d_out", C);
@@ -32,11 +32,11 @@ BuiltKernel softmax(const KernelSpec& k, bool scheduled) {
   st.dot(m) = sum(dy(r, m) * y_(r, m));
   st.d_in(c, m) = y_(c, m) * (dy(c, m) - st.dot(m));
   constrain_matrix_output(st.d_in, C);
-  if (scheduled) schedule(st, k);
+  if (scheduled) schedule(st, k, *scheduled);
   return {Pipeline(st.d_in), {y_, dy}};
 }
 
-BuiltKernel activation(const KernelSpec& k, bool scheduled) {
+BuiltKernel activation(const KernelSpec& k, const schedules::Machine* scheduled) {
   if (k.act == Act::softmax) return softmax(k, scheduled);
   Func f(k.pass == Pass::fwd ? "out" : "d_in");
   if (k.pass == Pass::fwd) {
@@ -61,6 +61,6 @@ BuiltKernel activation(const KernelSpec& k, bool scheduled) {
 
 }  // namespace
 
-BuiltKernel build_activation(const KernelSpec& k, bool scheduled) { return activation(k, scheduled); }
+BuiltKernel build_activation(const KernelSpec& k, const schedules::Machine* scheduled) { return activation(k, scheduled); }
 
 }  // namespace cnngen::codegen

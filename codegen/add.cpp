@@ -8,7 +8,7 @@ namespace cnngen::codegen {
 
 using namespace Halide;
 
-BuiltKernel build_add(const KernelSpec& k, bool scheduled) {
+BuiltKernel build_add(const KernelSpec& k, const schedules::Machine* scheduled) {
   ImageParam a = flat_param("a"), b = flat_param("b");
   Func out("out");
   Var i("i");

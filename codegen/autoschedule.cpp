@@ -1,4 +1,4 @@
-// The autoscheduled twin of a kernel: the bare algorithm (build_kernel(spec, false)) scheduled by one
+// The autoscheduled twin of a kernel: the bare algorithm (build_kernel(spec, nullptr)) scheduled by one
 // of Halide's autoschedulers instead of schedules/. Built for the benchmarks only (implementation
 // `cnngen_auto`), to show what the hand schedules are worth against the tool a Halide user would
 // reach for first.

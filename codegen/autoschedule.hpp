@@ -18,7 +18,7 @@ struct Autoscheduler {
   float balance = 40;
 };
 
-// k must be the bare algorithm: build_kernel(spec, /*scheduled=*/false).
+// k must be the bare algorithm: build_kernel(spec, nullptr).
 void autoschedule(BuiltKernel& k, const Autoscheduler& a, const Halide::Target& target);
 
 // A kernel with k's arguments that fails at run time with `why`: the twin of a kernel whose

@@ -16,7 +16,7 @@ namespace {
 
 Var c("c"), x("x"), y("y"), n("n");
 
-BuiltKernel train_forward(const KernelSpec& k, bool scheduled) {
+BuiltKernel train_forward(const KernelSpec& k, const schedules::Machine* scheduled) {
   const Shape s = k.in;
   ImageParam in = image_param("in", s);
   ImageParam gamma = fixed_param("gamma", {s.c}), beta = fixed_param("beta", {s.c});
@@ -43,11 +43,11 @@ BuiltKernel train_forward(const KernelSpec& k, bool scheduled) {
   constrain_image_output(st.out, s);
   constrain_fixed_output(st.mean, {s.c});
   constrain_fixed_output(st.var, {s.c});
-  if (scheduled) schedule(st, k);
+  if (scheduled) schedule(st, k, *scheduled);
   return {Pipeline({st.out, st.mean, st.var}), {in, gamma, beta, eps}};
 }
 
-BuiltKernel infer_forward(const KernelSpec& k, bool scheduled) {
+BuiltKernel infer_forward(const KernelSpec& k, const schedules::Machine* scheduled) {
   const Shape s = k.in;
   ImageParam in = image_param("in", s);
   ImageParam gamma = fixed_param("gamma", {s.c}), beta = fixed_param("beta", {s.c});
@@ -62,11 +62,11 @@ BuiltKernel infer_forward(const KernelSpec& k, bool scheduled) {
   st.out = Func("out");
   st.out(c, x, y, n) = activate(k.act, in(c, x, y, n) * st.scale(c) + st.shift(c));
   constrain_image_output(st.out, s);
-  if (scheduled) schedule(st, k);
+  if (scheduled) schedule(st, k, *scheduled);
   return {Pipeline(st.out), {in, gamma, beta, mean, var, eps}};
 }
 
-BuiltKernel backward(const KernelSpec& k, bool scheduled) {
+BuiltKernel backward(const KernelSpec& k, const schedules::Machine* scheduled) {
   const Shape s = k.in;
   ImageParam in = image_param("in", s), d_out = image_param("d_out", s);
   ImageParam gamma = fixed_param("gamma", {s.c}), mean = fixed_param("mean", {s.c}), var = fixed_param("var", {s.c});
@@ -91,13 +91,13 @@ BuiltKernel backward(const KernelSpec& k, bool scheduled) {
   constrain_image_output(st.d_in, s);
   constrain_fixed_output(st.d_gamma, {s.c});
   constrain_fixed_output(st.d_beta, {s.c});
-  if (scheduled) schedule(st, k);
+  if (scheduled) schedule(st, k, *scheduled);
   return {Pipeline({st.d_in, st.d_gamma, st.d_beta}), {in, gamma, mean, var, d_out, eps}};
 }
 
 }  // namespace
 
-BuiltKernel build_batch_norm(const KernelSpec& k, bool scheduled) {
+BuiltKernel build_batch_norm(const KernelSpec& k, const schedules::Machine* scheduled) {
   switch (k.pass) {
     case Pass::train_fwd: return train_forward(k, scheduled);
     case Pass::infer_fwd: return infer_forward(k, scheduled);

@@ -26,7 +26,7 @@ std::vector<Expr> shifted(std::vector<Var> at, int offset) {
 
 }  // namespace
 
-BuiltKernel build_concatenate(const KernelSpec& k, bool scheduled) {
+BuiltKernel build_concatenate(const KernelSpec& k, const schedules::Machine* scheduled) {
   const Shape s = k.in, o = k.out;
   const int offset = k.units;
   const std::vector<Var> at = dims_of(s);
@@ -44,7 +44,7 @@ BuiltKernel build_concatenate(const KernelSpec& k, bool scheduled) {
     } else {
       b.dim(1).set_min(0).set_stride(o.c);
     }
-    if (scheduled) schedule_rows(out, s.rank == 3 ? s.w : 1, s.c);
+    if (scheduled) schedule_rows(out, s.rank == 3 ? s.w : 1, s.c, *scheduled);
     return {Pipeline(out), {in}};
   }
   ImageParam d_out = o.rank == 3 ? image_param("d_out", o) : matrix_param("d_out", o.c);
@@ -52,7 +52,7 @@ BuiltKernel build_concatenate(const KernelSpec& k, bool scheduled) {
   d_in(at) = d_out(shifted(at, offset));
   if (s.rank == 3) constrain_image_output(d_in, s);
   else constrain_matrix_output(d_in, s.c);
-  if (scheduled) schedule_rows(d_in, s.rank == 3 ? s.w : 1, s.c);
+  if (scheduled) schedule_rows(d_in, s.rank == 3 ? s.w : 1, s.c, *scheduled);
   return {Pipeline(d_in), {d_out}};
 }
 

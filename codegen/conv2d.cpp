@@ -28,26 +28,29 @@ Func zero_padded(ImageParam in, const Shape& s, const KernelSpec& k) {
 // The layout of conv2d_block_weights' output, which conv2d_bn_infer_fwd reads: Keras's (co, ci, kx, ky)
 // with the output channels in blocks of the forward's register tile, the blocks outermost, so
 // w_blocked[cv + B (ci + Cin (kx + KW (ky + KH cb)))] = w(cb B + cv, ci, kx, ky). B is the tile's
-// channels where they divide the output channels, else all of them (the Keras order itself).
-int forward_tile_channels(const KernelSpec& k) {
+// channels where they divide the output channels, else all of them (the Keras order itself). The
+// tile is the machine's: both kernels are generated for the same one. The bare algorithm (no
+// machine) keeps the Keras order.
+int forward_tile_channels(const KernelSpec& k, const schedules::Machine* m) {
   const Shape o = k.out;
-  return conv2d::is_pointwise(k) ? schedules::point_tile(o.c).channels() : schedules::tile_channels(o.c, o.w, o.h);
+  if (!m) return o.c;
+  return conv2d::is_pointwise(k) ? schedules::point_tile(*m, o.c).channels() : schedules::tile_channels(*m, o.c, o.w, o.h);
 }
 
-int weight_block(const KernelSpec& k) {
-  const int block = forward_tile_channels(k);
+int weight_block(const KernelSpec& k, const schedules::Machine* m) {
+  const int block = forward_tile_channels(k, m);
   return k.units % block == 0 ? block : k.units;
 }
 
-Expr blocked_index(const KernelSpec& k, Expr co, Expr ci, Expr kx, Expr ky) {
-  const int block = weight_block(k);
+Expr blocked_index(const KernelSpec& k, const schedules::Machine* m, Expr co, Expr ci, Expr kx, Expr ky) {
+  const int block = weight_block(k, m);
   return co % block + block * (ci + k.in.c * (kx + k.kernel.w * (ky + k.kernel.h * (co / block))));
 }
 
-BuiltKernel block_weights(const KernelSpec& k, bool scheduled) {
+BuiltKernel block_weights(const KernelSpec& k, const schedules::Machine* scheduled) {
   const Shape s = k.in, o = k.out;
   ImageParam w = fixed_param("w", {o.c, s.c, k.kernel.w, k.kernel.h});
-  const int block = weight_block(k), count = o.c * s.c * k.kernel.w * k.kernel.h;
+  const int block = weight_block(k, scheduled), count = o.c * s.c * k.kernel.w * k.kernel.h;
   Var i("i");
   Func out("w_blocked");
   Expr cv = i % block, rest = i / block;
@@ -57,12 +60,12 @@ BuiltKernel block_weights(const KernelSpec& k, bool scheduled) {
   constrain_fixed_output(out, {count});
   if (scheduled) {  // once per change of the weights: a plain parallel copy
     Var io("io"), ii("ii");
-    out.split(i, io, ii, 4096, TailStrategy::GuardWithIf).parallel(io).vectorize(ii, schedules::lanes_for(block), TailStrategy::GuardWithIf);
+    out.split(i, io, ii, 4096, TailStrategy::GuardWithIf).parallel(io).vectorize(ii, schedules::lanes_for(*scheduled, block), TailStrategy::GuardWithIf);
   }
   return {Pipeline(out), {w}};
 }
 
-BuiltKernel forward(const KernelSpec& k, bool scheduled) {
+BuiltKernel forward(const KernelSpec& k, const schedules::Machine* scheduled) {
   const Shape s = k.in, o = k.out;
   const bool inference = k.pass == Pass::bn_infer_fwd;
   // Pointwise (conv2d.hpp's flattens_pixels): the output images as (channels, points) matrices, point
@@ -78,7 +81,7 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
   Conv2dFwd st;
   st.r = RDom(0, s.c, 0, k.kernel.w, 0, k.kernel.h, "r");
   const Expr ix = x * k.strides.w + st.r.y - k.pad_left, iy = y * k.strides.h + st.r.z - k.pad_top;
-  if (scheduled && schedules::forward_skips_padding(o.w, o.h, o.c, k.padded())) {
+  if (scheduled && schedules::forward_skips_padding(*scheduled, o.w, o.h, o.c, k.padded())) {
     // The taps that fall in the padding are left out of the reduction rather than multiplied by a
     // zero border (schedules/tiles.hpp's forward_skips_padding says where the schedule can).
     // The same sum; the bare algorithm keeps the zero border, which propagate_adjoints (a test
@@ -92,8 +95,8 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
   } else if (!flat) {
     st.padded = zero_padded(in, s, k);
   }
-  Expr weight = inference ? w(blocked_index(k, c, st.r.x, st.r.y, st.r.z)) : w(c, st.r.x, st.r.y, st.r.z);
-  const int block = forward_tile_channels(k);
+  Expr weight = inference ? w(blocked_index(k, scheduled, c, st.r.x, st.r.y, st.r.z)) : w(c, st.r.x, st.r.y, st.r.z);
+  const int block = forward_tile_channels(k, scheduled);
   if (scheduled && !inference && o.c % block == 0) {
     // The register tile's weights in the order its reduction reads them: the block of output
     // channels of one tap and input channel, then the next input channel. In Keras's layout that
@@ -130,11 +133,11 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
   if (flat) constrain_matrix_output(st.out, o.c);
   else constrain_image_output(st.out, o);
 
-  if (scheduled) schedule(st, k);
+  if (scheduled) schedule(st, k, *scheduled);
   return {Pipeline(st.out), args};
 }
 
-BuiltKernel backward_data(const KernelSpec& k, bool scheduled) {
+BuiltKernel backward_data(const KernelSpec& k, const schedules::Machine* scheduled) {
   const Shape s = k.in, o = k.out;
   ImageParam d_out = image_param("d_out", o);
   ImageParam w = fixed_param("w", {o.c, s.c, k.kernel.w, k.kernel.h});
@@ -143,7 +146,7 @@ BuiltKernel backward_data(const KernelSpec& k, bool scheduled) {
   st.w_t = Func("w_t");  // (ci, co, kx, ky): ci innermost, the dimension d_in is vectorised over
   const bool strided_1x1 = k.kernel.h == 1 && k.kernel.w == 1 && (k.strides.h > 1 || k.strides.w > 1) && !k.padded();
   const Shape grid = strided_1x1 ? o : s;  // the pixels the register tile runs over
-  const int block = schedules::tile_channels(s.c, grid.w, grid.h);
+  const int block = scheduled ? schedules::tile_channels(*scheduled, s.c, grid.w, grid.h) : s.c;
   // As the forward's w_blocked: a block of input channels innermost, then the reduction's order, so
   // that the register tile streams through contiguous weights.
   const bool blocked = scheduled && s.c % block == 0;
@@ -168,7 +171,7 @@ BuiltKernel backward_data(const KernelSpec& k, bool scheduled) {
     st.d_in = Func("d_in");
     st.d_in(ci, x, y, n) = select(on_grid, st.grid(ci, min(x / k.strides.w, o.w - 1), min(y / k.strides.h, o.h - 1), n), 0.0f);
     constrain_image_output(st.d_in, s);
-    if (scheduled) schedule(st, k);
+    if (scheduled) schedule(st, k, *scheduled);
     return {Pipeline(st.d_in), {d_out, w}};
   }
 
@@ -189,11 +192,11 @@ BuiltKernel backward_data(const KernelSpec& k, bool scheduled) {
   st.d_in(ci, x, y, n) = st.acc(ci, x, y, n);
   constrain_image_output(st.d_in, s);
 
-  if (scheduled) schedule(st, k);
+  if (scheduled) schedule(st, k, *scheduled);
   return {Pipeline(st.d_in), {d_out, w}};
 }
 
-BuiltKernel backward_weights(const KernelSpec& k, bool scheduled) {
+BuiltKernel backward_weights(const KernelSpec& k, const schedules::Machine* scheduled) {
   const Shape s = k.in, o = k.out;
   ImageParam in = image_param("in", s);
   ImageParam d_out = image_param("d_out", o);
@@ -214,8 +217,8 @@ BuiltKernel backward_weights(const KernelSpec& k, bool scheduled) {
   st.d_out(c, x, y, n) = d_out(c, x, y, n);
   st.r = RDom(0, o.w, 0, o.h, 0, d_out.dim(3).extent(), "r");
   Expr input = st.padded(ci, st.r.x * k.strides.w + kx - k.pad_left, st.r.y * k.strides.h + ky - k.pad_top, st.r.z);
-  const int block = schedules::weight_tile(o.c, s.c, k.kernel.w).inputs;
-  if (scheduled && schedules::blocks_weight_gradient_input(k.kernel.w, k.kernel.h, k.padded(), s.c, o.c)) {
+  const int block = scheduled ? schedules::weight_tile(*scheduled, o.c, s.c, k.kernel.w).inputs : s.c;
+  if (scheduled && schedules::blocks_weight_gradient_input(*scheduled, k.kernel.w, k.kernel.h, k.padded(), s.c, o.c)) {
     // A 1x1 layer's input blocked by the register tile's input channels, on the output grid (a
     // strided layer reads every stride-th pixel): each step of the reduction, one pixel, broadcasts
     // `block` input channels, which in NHWC are a row of Cin floats (up to 8 KB: pages) from the
@@ -240,13 +243,13 @@ BuiltKernel backward_weights(const KernelSpec& k, bool scheduled) {
     constrain_fixed_output(st.d_b, {o.c});
     outs.push_back(st.d_b);
   }
-  if (scheduled) schedule(st, k);
+  if (scheduled) schedule(st, k, *scheduled);
   return {Pipeline(outs), {in, d_out}};
 }
 
 }  // namespace
 
-BuiltKernel build_conv2d(const KernelSpec& k, bool scheduled) {
+BuiltKernel build_conv2d(const KernelSpec& k, const schedules::Machine* scheduled) {
   if (k.pass == Pass::fwd || k.pass == Pass::bn_infer_fwd) return forward(k, scheduled);
   if (k.pass == Pass::block_weights) return block_weights(k, scheduled);
   if (k.pass == Pass::bwd_data) return backward_data(k, scheduled);

@@ -14,7 +14,7 @@ namespace {
 
 Var u("u"), k("k"), n("n");
 
-BuiltKernel forward(const KernelSpec& s, bool scheduled) {
+BuiltKernel forward(const KernelSpec& s, const schedules::Machine* scheduled) {
   const int K = s.in.c, U = s.units;
   ImageParam in = matrix_param("in", K);
   ImageParam w = fixed_param("w", {U, K}), b = fixed_param("b", {U});
@@ -27,13 +27,13 @@ BuiltKernel forward(const KernelSpec& s, bool scheduled) {
   st.out = Func("out");
   st.out(u, n) = st.acc(u, n);
   constrain_matrix_output(st.out, U);
-  if (scheduled) schedule(st, s);
+  if (scheduled) schedule(st, s, *scheduled);
   std::vector<KernelInput> args{in, w};
   if (s.use_bias) args.push_back(b);
   return {Pipeline(st.out), args};
 }
 
-BuiltKernel backward_data(const KernelSpec& s, bool scheduled) {
+BuiltKernel backward_data(const KernelSpec& s, const schedules::Machine* scheduled) {
   const int K = s.in.c, U = s.units;
   ImageParam d_out = matrix_param("d_out", U);
   ImageParam w = fixed_param("w", {U, K});
@@ -46,11 +46,11 @@ BuiltKernel backward_data(const KernelSpec& s, bool scheduled) {
   st.d_in(k, n) = 0.0f;
   st.d_in(k, n) += st.w_t(k, r) * d_out(r, n);
   constrain_matrix_output(st.d_in, K);
-  if (scheduled) schedule(st, s);
+  if (scheduled) schedule(st, s, *scheduled);
   return {Pipeline(st.d_in), {d_out, w}};
 }
 
-BuiltKernel backward_weights(const KernelSpec& s, bool scheduled) {
+BuiltKernel backward_weights(const KernelSpec& s, const schedules::Machine* scheduled) {
   const int K = s.in.c, U = s.units;
   ImageParam in = matrix_param("in", K);
   ImageParam d_out = matrix_param("d_out", U);
@@ -69,13 +69,13 @@ BuiltKernel backward_weights(const KernelSpec& s, bool scheduled) {
     constrain_fixed_output(st.d_b, {U});
     outs.push_back(st.d_b);
   }
-  if (scheduled) schedule(st, s);
+  if (scheduled) schedule(st, s, *scheduled);
   return {Pipeline(outs), {in, d_out}};
 }
 
 }  // namespace
 
-BuiltKernel build_dense(const KernelSpec& s, bool scheduled) {
+BuiltKernel build_dense(const KernelSpec& s, const schedules::Machine* scheduled) {
   switch (s.pass) {
     case Pass::fwd: return forward(s, scheduled);
     case Pass::bwd_data: return backward_data(s, scheduled);

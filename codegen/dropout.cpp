@@ -21,7 +21,7 @@ Expr mix(Expr h) {
 
 }  // namespace
 
-BuiltKernel build_dropout(const KernelSpec& k, bool scheduled) {
+BuiltKernel build_dropout(const KernelSpec& k, const schedules::Machine* scheduled) {
   const int S = k.in.c;
   ImageParam values = flat_param(k.pass == Pass::train_fwd ? "in" : "d_out");
   ImageParam seeds(UInt(32), 1, "seeds");

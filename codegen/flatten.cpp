@@ -12,7 +12,7 @@ BuiltKernel no_kernels(const KernelSpec& spec) {
 }
 }  // namespace
 
-BuiltKernel build_input(const KernelSpec& spec, bool) { return no_kernels(spec); }
-BuiltKernel build_flatten(const KernelSpec& spec, bool) { return no_kernels(spec); }
+BuiltKernel build_input(const KernelSpec& spec, const schedules::Machine*) { return no_kernels(spec); }
+BuiltKernel build_flatten(const KernelSpec& spec, const schedules::Machine*) { return no_kernels(spec); }
 
 }  // namespace cnngen::codegen

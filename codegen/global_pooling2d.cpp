@@ -6,10 +6,10 @@
 
 namespace cnngen::codegen {
 
-BuiltKernel build_global_avg_pool2d(const KernelSpec&, bool) {
+BuiltKernel build_global_avg_pool2d(const KernelSpec&, const schedules::Machine*) {
   throw std::logic_error("global_avg_pool2d runs avg_pool2d's kernels");
 }
-BuiltKernel build_global_max_pool2d(const KernelSpec&, bool) {
+BuiltKernel build_global_max_pool2d(const KernelSpec&, const schedules::Machine*) {
   throw std::logic_error("global_max_pool2d runs max_pool2d's kernels");
 }
 

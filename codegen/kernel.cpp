@@ -66,8 +66,8 @@ Expr activate(Act act, Expr v) {
   throw std::logic_error("softmax is not pointwise");
 }
 
-BuiltKernel build_kernel(const KernelSpec& spec, bool scheduled) {
-  using Builder = BuiltKernel (*)(const KernelSpec&, bool);
+BuiltKernel build_kernel(const KernelSpec& spec, const schedules::Machine* scheduled) {
+  using Builder = BuiltKernel (*)(const KernelSpec&, const schedules::Machine*);
 #define CNNGEN_BUILDER(unit, type) &build_##unit,
   static constexpr Builder builders[] = {CNNGEN_LAYER_KINDS(CNNGEN_BUILDER)};
 #undef CNNGEN_BUILDER

@@ -10,6 +10,8 @@
 
 #include <cnngen/kernel_spec.hpp>
 
+#include "../schedules/tiles.hpp"
+
 namespace cnngen::codegen {
 
 // An input of a kernel: an image or a float scalar, kept as the object itself so that tests can bind
@@ -33,16 +35,17 @@ struct BuiltKernel {
   }
 };
 
-// scheduled = false gives the bare algorithm: what Halide::propagate_adjoints differentiates in the
-// tests, and what an autoscheduler would schedule.
-BuiltKernel build_kernel(const KernelSpec& spec, bool scheduled = true);
+// The kernel scheduled for one machine (schedules::machine_for of the instruction set it is compiled
+// for); null gives the bare algorithm: what Halide::propagate_adjoints differentiates in the tests,
+// and what an autoscheduler would schedule.
+BuiltKernel build_kernel(const KernelSpec& spec, const schedules::Machine* scheduled);
 
 // A pointwise activation of v (relu, sigmoid, tanh; linear is v): the act_fwd kernels' algorithm,
 // and the epilogue of a layer an activation is fused into.
 Halide::Expr activate(Act act, Halide::Expr v);
 
 // One builder per layer kind, build_<unit> (codegen/<unit>.cpp), found through kinds.hpp's list.
-#define CNNGEN_DECLARE_BUILDER(unit, type) BuiltKernel build_##unit(const KernelSpec& spec, bool scheduled);
+#define CNNGEN_DECLARE_BUILDER(unit, type) BuiltKernel build_##unit(const KernelSpec& spec, const schedules::Machine* scheduled);
 CNNGEN_LAYER_KINDS(CNNGEN_DECLARE_BUILDER)
 #undef CNNGEN_DECLARE_BUILDER
 

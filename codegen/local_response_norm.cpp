@@ -31,7 +31,7 @@ Func window_scale(Func in, const KernelSpec& k, Expr bias, Expr alpha) {
 
 }  // namespace
 
-BuiltKernel build_local_response_norm(const KernelSpec& k, bool scheduled) {
+BuiltKernel build_local_response_norm(const KernelSpec& k, const schedules::Machine* scheduled) {
   ImageParam in = image_param("in", k.in);
   Param<float> bias("bias"), alpha("alpha"), beta("beta");
   if (k.pass == Pass::fwd) {
@@ -40,7 +40,7 @@ BuiltKernel build_local_response_norm(const KernelSpec& k, bool scheduled) {
     st.out = Func("out");
     st.out(c, x, y, n) = in(c, x, y, n) * pow(st.scale(c, x, y, n), -beta);
     constrain_image_output(st.out, k.out);
-    if (scheduled) schedule(st, k);
+    if (scheduled) schedule(st, k, *scheduled);
     return {Pipeline(st.out), {in, bias, alpha, beta}};
   }
   // d_in(j) = d_out(j) s(j)^-beta - 2 alpha beta in(j) sum_{c = j - r .. j + r} t(c)
@@ -55,7 +55,7 @@ BuiltKernel build_local_response_norm(const KernelSpec& k, bool scheduled) {
   st.d_in(c, x, y, n) = d_out(c, x, y, n) * pow(st.scale(c, x, y, n), -beta) -
                         2.0f * alpha * beta * in(c, x, y, n) * sum(st.t(c + j, x, y, n));
   constrain_image_output(st.d_in, k.in);
-  if (scheduled) schedule(st, k);
+  if (scheduled) schedule(st, k, *scheduled);
   return {Pipeline(st.d_in), {in, d_out, bias, alpha, beta}};
 }
 

@@ -5,6 +5,8 @@
 
 #include <cnngen/kernel_spec.hpp>
 
+#include "../schedules/tiles.hpp"
+
 namespace cnngen::codegen {
 
 struct LocalResponseNormFwd {
@@ -14,7 +16,7 @@ struct LocalResponseNormBwd {
   Halide::Func scale, t, d_in;  // t(c) = d_out(c) in(c) s(c)^(-beta - 1), zero outside the channels
 };
 
-void schedule(LocalResponseNormFwd& s, const KernelSpec& k);
-void schedule(LocalResponseNormBwd& s, const KernelSpec& k);
+void schedule(LocalResponseNormFwd& s, const KernelSpec& k, const schedules::Machine& m);
+void schedule(LocalResponseNormBwd& s, const KernelSpec& k, const schedules::Machine& m);
 
 }  // namespace cnngen::codegen

@@ -34,7 +34,7 @@ Expr window_count(const KernelSpec& k, Expr ox, Expr oy) {
   return cast<float>(w * h);
 }
 
-BuiltKernel forward(const KernelSpec& k, bool scheduled) {
+BuiltKernel forward(const KernelSpec& k, const schedules::Machine* scheduled) {
   const Shape s = k.in, o = k.out;
   ImageParam in = image_param("in", s);
   Func src = windowed(in, k);
@@ -45,11 +45,11 @@ BuiltKernel forward(const KernelSpec& k, bool scheduled) {
   if (k.op == Op::max_pool2d) st.out(c, x, y, n) = maximum(v);
   else st.out(c, x, y, n) = sum(v) / window_count(k, x, y);
   constrain_image_output(st.out, o);
-  if (scheduled) schedule(st, k);
+  if (scheduled) schedule(st, k, *scheduled);
   return {Pipeline(st.out), {in}};
 }
 
-BuiltKernel backward(const KernelSpec& k, bool scheduled) {
+BuiltKernel backward(const KernelSpec& k, const schedules::Machine* scheduled) {
   const Shape s = k.in, o = k.out;
   const bool is_max = k.op == Op::max_pool2d;
   ImageParam in = image_param("in", s);
@@ -80,7 +80,7 @@ BuiltKernel backward(const KernelSpec& k, bool scheduled) {
   st.d_in = Func("d_in");
   st.d_in(c, x, y, n) = sum(select(covers, grad, 0.0f));
   constrain_image_output(st.d_in, s);
-  if (scheduled) schedule(st, k);
+  if (scheduled) schedule(st, k, *scheduled);
   std::vector<KernelInput> args;
   if (is_max) args.push_back(in);
   args.push_back(d_out);
@@ -89,11 +89,11 @@ BuiltKernel backward(const KernelSpec& k, bool scheduled) {
 
 }  // namespace
 
-BuiltKernel build_max_pool2d(const KernelSpec& k, bool scheduled) {
+BuiltKernel build_max_pool2d(const KernelSpec& k, const schedules::Machine* scheduled) {
   return k.pass == Pass::fwd ? forward(k, scheduled) : backward(k, scheduled);
 }
 
-BuiltKernel build_avg_pool2d(const KernelSpec& k, bool scheduled) {
+BuiltKernel build_avg_pool2d(const KernelSpec& k, const schedules::Machine* scheduled) {
   return k.pass == Pass::fwd ? forward(k, scheduled) : backward(k, scheduled);
 }
 

@@ -6,6 +6,8 @@
 
 #include <cnngen/registry.hpp>
 
+#include "../schedules/tiles.hpp"
+
 namespace cnngen::codegen {
 
 // out(co, x, y, n) = b(co) + sum_{ky, kx, ci} w(co, ci, kx, ky) * padded(ci, x*sw + kx - pl, y*sh + ky - pt, n)
@@ -51,23 +53,23 @@ struct DenseBwdWeights { Halide::Func d_w, d_b; Halide::RDom r; };  // r over th
 struct SoftmaxFwd { Halide::Func mx, e, total, out; };
 struct SoftmaxBwd { Halide::Func dot, d_in; };
 
-void schedule(Conv2dFwd& s, const KernelSpec& k);
-void schedule(Conv2dBwdData& s, const KernelSpec& k);
-void schedule(Conv2dBwdWeights& s, const KernelSpec& k);
-void schedule(BatchNormTrainFwd& s, const KernelSpec& k);
-void schedule(BatchNormInferFwd& s, const KernelSpec& k);
-void schedule(BatchNormBwd& s, const KernelSpec& k);
-void schedule(PoolFwd& s, const KernelSpec& k);
-void schedule(PoolBwd& s, const KernelSpec& k);
-void schedule(DenseFwd& s, const KernelSpec& k);
-void schedule(DenseBwdData& s, const KernelSpec& k);
-void schedule(DenseBwdWeights& s, const KernelSpec& k);
-void schedule(SoftmaxFwd& s, const KernelSpec& k);
-void schedule(SoftmaxBwd& s, const KernelSpec& k);
+void schedule(Conv2dFwd& s, const KernelSpec& k, const schedules::Machine& m);
+void schedule(Conv2dBwdData& s, const KernelSpec& k, const schedules::Machine& m);
+void schedule(Conv2dBwdWeights& s, const KernelSpec& k, const schedules::Machine& m);
+void schedule(BatchNormTrainFwd& s, const KernelSpec& k, const schedules::Machine& m);
+void schedule(BatchNormInferFwd& s, const KernelSpec& k, const schedules::Machine& m);
+void schedule(BatchNormBwd& s, const KernelSpec& k, const schedules::Machine& m);
+void schedule(PoolFwd& s, const KernelSpec& k, const schedules::Machine& m);
+void schedule(PoolBwd& s, const KernelSpec& k, const schedules::Machine& m);
+void schedule(DenseFwd& s, const KernelSpec& k, const schedules::Machine& m);
+void schedule(DenseBwdData& s, const KernelSpec& k, const schedules::Machine& m);
+void schedule(DenseBwdWeights& s, const KernelSpec& k, const schedules::Machine& m);
+void schedule(SoftmaxFwd& s, const KernelSpec& k, const schedules::Machine& m);
+void schedule(SoftmaxBwd& s, const KernelSpec& k, const schedules::Machine& m);
 // Flat elementwise kernels (activations, add): one output Func over one dimension.
 void schedule_elementwise(Halide::Func out);
 // An image (c, x, y, n) computed pixel by pixel (padding, pooling, BatchNorm's normalisation):
 // channel vectors, and tasks of whole rows of `width` pixels; a (c, n) matrix by samples.
-void schedule_rows(Halide::Func out, int width, int channels);
+void schedule_rows(Halide::Func out, int width, int channels, const schedules::Machine& m);
 
 }  // namespace cnngen::codegen

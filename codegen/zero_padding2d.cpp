@@ -6,7 +6,7 @@ namespace cnngen::codegen {
 
 using namespace Halide;
 
-BuiltKernel build_zero_padding2d(const KernelSpec& k, bool scheduled) {
+BuiltKernel build_zero_padding2d(const KernelSpec& k, const schedules::Machine* scheduled) {
   const Shape s = k.in, o = k.out;
   Var c("c"), x("x"), y("y"), n("n");
   if (k.pass == Pass::fwd) {
@@ -15,14 +15,14 @@ BuiltKernel build_zero_padding2d(const KernelSpec& k, bool scheduled) {
     Func out("out");
     out(c, x, y, n) = padded(c, x - k.pad_left, y - k.pad_top, n);
     constrain_image_output(out, o);
-    if (scheduled) schedule_rows(out, o.w, o.c);
+    if (scheduled) schedule_rows(out, o.w, o.c, *scheduled);
     return {Pipeline(out), {in}};
   }
   ImageParam d_out = image_param("d_out", o);
   Func d_in("d_in");
   d_in(c, x, y, n) = d_out(c, x + k.pad_left, y + k.pad_top, n);
   constrain_image_output(d_in, s);
-  if (scheduled) schedule_rows(d_in, s.w, s.c);
+  if (scheduled) schedule_rows(d_in, s.w, s.c, *scheduled);
   return {Pipeline(d_in), {d_out}};
 }
 

@@ -81,8 +81,8 @@ Var small_image_tiled(Func out, Func acc, const RDom& r, const Expr& batch, cons
 // Paired with oneDNN (5 repetitions, one thread), against the image and batch tiles: 4x4x256 ->
 // 1024 0.85x -> 0.90x and fused 0.86-0.87x -> 0.94-0.99x, 15x15x256 -> 64 0.89x -> 0.95x, 4x4x1024
 // -> 256 0.89x -> 0.92x, 2x2x2048 -> 512 0.84x -> 0.89x; every other pointwise forward 0.94-1.03x.
-void schedule_pointwise(Conv2dFwd& s, const KernelSpec& k) {
-  const schedules::PointTile t = schedules::point_tile(k.out.c);
+void schedule_pointwise(Conv2dFwd& s, const KernelSpec& k, const schedules::Machine& m) {
+  const schedules::PointTile t = schedules::point_tile(m, k.out.c);
   Var c = s.out.args()[0], p = s.out.args()[1];
   Var co("co"), cv("cv"), po("po"), pi("pi"), chunk("chunk"), task("task");
   const Expr points = s.out.output_buffer().dim(1).extent();
@@ -98,14 +98,14 @@ void schedule_pointwise(Conv2dFwd& s, const KernelSpec& k) {
   s.conv.update().split(ac, aco, aci, t.lanes).reorder(aci, aco, ap, s.r.x, s.r.y, s.r.z)
       .vectorize(aci).unroll(aco).unroll(ap);
   if (s.w_blocked.defined())  // (cv, ci, kx, ky, cb): the task's block of channels
-    s.w_blocked.compute_at(s.out, task).vectorize(s.w_blocked.args()[0], lanes_for(k.out.c));
+    s.w_blocked.compute_at(s.out, task).vectorize(s.w_blocked.args()[0], lanes_for(m, k.out.c));
   // A strided layer's input grid, copied as a matrix first (1 MB on ResNet50's 8x8x512 -> 4x4,
   // 3% of the pass): read in place at every second pixel it measured 0.71x oneDNN on 8x8x512 ->
   // 1024, against 0.88-0.89x batch-tiled and 0.98x copied. Strided layers with more output pixels
   // keep the image tile (15x15x256 -> 8x8: 1.15-1.24x so, 1.02-1.13x copied).
   if (s.padded.defined()) {
     Var gc = s.padded.args()[0], gp = s.padded.args()[1], gpo("gpo"), gpi("gpi");
-    s.padded.compute_root().vectorize(gc, lanes_for(k.in.c)).split(gp, gpo, gpi, 64, TailStrategy::GuardWithIf).parallel(gpo);
+    s.padded.compute_root().vectorize(gc, lanes_for(m, k.in.c)).split(gp, gpo, gpi, 64, TailStrategy::GuardWithIf).parallel(gpo);
   }
 }
 
@@ -115,18 +115,18 @@ void schedule_pointwise(Conv2dFwd& s, const KernelSpec& k) {
 // 2 vectors x 12-14 pixels (the HALIDE14.md schedule: 113-115 GFLOP/s on the course's 5x5 layer on
 // the Zen 4 it measured); 4x4 and 2x2 images are tiled across the batch; pointwise layers over
 // the batch's pixels as one dimension.
-void schedule(Conv2dFwd& s, const KernelSpec& k) {
+void schedule(Conv2dFwd& s, const KernelSpec& k, const schedules::Machine& m) {
   const Shape o = k.out;
   if (s.out.dimensions() == 2) {
-    schedule_pointwise(s, k);
+    schedule_pointwise(s, k, m);
     return;
   }
   if (schedules::batch_tiled(o.w, o.h)) {
     // The padding is not materialised: the algorithm reads the unpadded input where taps land.
-    const schedules::BatchTile bt = schedules::batch_tile(o.c);
+    const schedules::BatchTile bt = schedules::batch_tile(m, o.c);
     const Expr batch = s.out.output_buffer().dim(3).extent();
     if (!s.raw.defined()) {
-      const Var task = small_image_tiled(s.out, s.conv, s.r, batch, bt, schedules::conv_tile(o.c, o.w, o.h));
+      const Var task = small_image_tiled(s.out, s.conv, s.r, batch, bt, schedules::conv_tile(m, o.c, o.w, o.h));
       // The tasks are tiles of output channels: each blocks its own slice of the weights (64
       // channels, 64 KB-1.2 MB) and then reads it back from L2; blocked at the root, the whole
       // layer (0.5-9.4 MB) went out to L3 and each task read its slice back from there. Three
@@ -134,7 +134,7 @@ void schedule(Conv2dFwd& s, const KernelSpec& k) {
       // geometric mean 174-182 GFLOP/s against 140-169; in the first pair 2x2x512 -> 2048
       // 147 -> 162, 2x2x2048 -> 512 143 -> 160.
       if (s.w_blocked.defined())  // (cv, ci, kx, ky, cb)
-        s.w_blocked.compute_at(s.out, task).vectorize(s.w_blocked.args()[0], lanes_for(o.c));
+        s.w_blocked.compute_at(s.out, task).vectorize(s.w_blocked.args()[0], lanes_for(m, o.c));
       return;
     }
     // A fused inference epilogue (BatchNorm, residual, ReLU) runs over the task's stored tiles, not
@@ -144,7 +144,7 @@ void schedule(Conv2dFwd& s, const KernelSpec& k) {
     // first, the loop is conv2d_fwd's, and the epilogue reads 64 channels x 16 pixels x the batch
     // from L2: in one interleaved run the 3x3 layer measured 163 GFLOP/s against conv2d_fwd's 176,
     // the other small-image forwards 0.84-1.07x their conv2d_fwd.
-    small_image_tiled(s.raw, s.conv, s.r, batch, bt, schedules::conv_tile(o.c, o.w, o.h));
+    small_image_tiled(s.raw, s.conv, s.r, batch, bt, schedules::conv_tile(m, o.c, o.w, o.h));
     Var c = s.out.args()[0], x = s.out.args()[1], y = s.out.args()[2], n = s.out.args()[3], co("co"), cv("cv");
     s.out.split(c, co, cv, bt.channels()).reorder(cv, x, y, n, co).parallel(co).vectorize(cv, bt.lanes);
     s.raw.compute_at(s.out, co);
@@ -156,22 +156,22 @@ void schedule(Conv2dFwd& s, const KernelSpec& k) {
   // 19% more FMAs on 8x8 images (9% on 15x15). Paired with oneDNN (5 repetitions, one thread):
   // 3x3 8x8x128 0.80-0.83x -> 0.99x, 15x15x64 0.89x -> 1.02x, their fused inference forwards
   // 0.81-0.86x -> 1.01x and 0.98x, the course's 5x5 layer 0.95x -> 1.08x.
-  const bool skips_padding = schedules::forward_skips_padding(o.w, o.h, o.c, k.padded());
-  const Var task = image_tiled(s.out, s.conv, s.r, schedules::conv_tile(o.c, o.w, o.h), skips_padding);
+  const bool skips_padding = schedules::forward_skips_padding(m, o.w, o.h, o.c, k.padded());
+  const Var task = image_tiled(s.out, s.conv, s.r, schedules::conv_tile(m, o.c, o.w, o.h), skips_padding);
   // Tasks are rows of an image, each needing every channel's weights: blocked once, at the root.
   if (s.w_blocked.defined())
-    s.w_blocked.compute_root().vectorize(s.w_blocked.args()[0], lanes_for(o.c)).parallel(s.w_blocked.args()[4]);
+    s.w_blocked.compute_root().vectorize(s.w_blocked.args()[0], lanes_for(m, o.c)).parallel(s.w_blocked.args()[4]);
   // Otherwise a padded border is materialised per task (the kernel's rows of one image) rather than
   // tested at every tap.
   if (!skips_padding && k.padded())
-    s.padded.compute_at(s.out, task).vectorize(s.padded.args()[0], lanes_for(k.in.c));
+    s.padded.compute_at(s.out, task).vectorize(s.padded.args()[0], lanes_for(m, k.in.c));
 }
 
 // Backward data: the same register tiles over input channels x input pixels. The tap predicate
 // depends on (x, y, kx, ky) only: with image tiles a scalar test around each vector FMA, unless
 // the tiles are rows whose columns unroll, where it folds away (measured on 3x3 8x8x128, paired
 // with oneDNN: 0.84-0.88x -> 0.97x).
-void schedule(Conv2dBwdData& s, const KernelSpec& k) {
+void schedule(Conv2dBwdData& s, const KernelSpec& k, const schedules::Machine& m) {
   // The transposed weights (2.4-9.4 MB on stages 4 and 5), in 16x16 blocks: each vector of input
   // channels gathers 16 floats a row of Cout apart, and a block's 16 rows stay in L1 for its 16
   // gathers; row by row, a 2048-channel sweep (128 KB of lines) missed L1 on every gathered float
@@ -181,11 +181,11 @@ void schedule(Conv2dBwdData& s, const KernelSpec& k) {
   // once per tap, 9 times for a 3x3 layer and 8-32 for a blocked 1x1 one.
   std::vector<VarOrRVar> order;
   Var wci = s.w_t.args()[0], wco = s.w_t.args()[1], cio("cio"), coo("coo"), cii("cii"), coi("coi"), task;
-  if (k.in.c % schedules::kLanes == 0 && k.units % schedules::kLanes == 0) {
-    s.w_t.tile(wci, wco, cio, coo, cii, coi, schedules::kLanes, schedules::kLanes).vectorize(cii).unroll(coi);
+  if (k.in.c % m.lanes == 0 && k.units % m.lanes == 0) {
+    s.w_t.tile(wci, wco, cio, coo, cii, coi, m.lanes, m.lanes).vectorize(cii).unroll(coi);
     order = {cii, coi, cio}, task = coo;
   } else {
-    s.w_t.vectorize(wci, lanes_for(k.in.c));
+    s.w_t.vectorize(wci, lanes_for(m, k.in.c));
     order = {wci}, task = wco;
   }
   for (size_t d = 2; d < s.w_t.args().size(); ++d) order.push_back(s.w_t.args()[d]);  // kx, ky, [cb]
@@ -199,12 +199,12 @@ void schedule(Conv2dBwdData& s, const KernelSpec& k) {
     // at the root, ahead in five of the six pairs.
     if (schedules::batch_tiled(w, h)) {
       const Var out_task = small_image_tiled(out, s.acc, s.r, s.d_in.output_buffer().dim(3).extent(),
-                                             schedules::batch_tile(k.in.c), schedules::conv_tile(k.in.c, w, h));
+                                             schedules::batch_tile(m, k.in.c), schedules::conv_tile(m, k.in.c, w, h));
       s.w_t.compute_at(out, out_task);
     } else {
       // Taps that may miss the image (a kernel wider than 1, or padding): unrolled where they can be.
       const bool taps_tested = k.kernel.w > 1 || k.kernel.h > 1 || k.padded();
-      image_tiled(out, s.acc, s.r, schedules::conv_tile(k.in.c, w, h), taps_tested && schedules::row_tiles_unrollable(w, h, k.in.c));
+      image_tiled(out, s.acc, s.r, schedules::conv_tile(m, k.in.c, w, h), taps_tested && schedules::row_tiles_unrollable(m, w, h, k.in.c));
       s.w_t.compute_root().parallel(task);
     }
   };
@@ -213,7 +213,7 @@ void schedule(Conv2dBwdData& s, const KernelSpec& k) {
     tiled(s.grid, o.w, o.h);
     s.grid.compute_root();
     Var c = s.d_in.args()[0], y = s.d_in.args()[2], n = s.d_in.args()[3], yn("yn");
-    s.d_in.vectorize(c, lanes_for(k.in.c)).fuse(y, n, yn).parallel(yn);
+    s.d_in.vectorize(c, lanes_for(m, k.in.c)).fuse(y, n, yn).parallel(yn);
     return;
   }
   tiled(s.d_in, k.in.w, k.in.h);
@@ -230,11 +230,11 @@ void schedule(Conv2dBwdData& s, const KernelSpec& k) {
 //    pixels, so one image's d_out slice stays in L1 across all input tiles and the partial sums
 //    of the channel tile (ct x Cin x k x k) stay in L2. Batch-inside re-read the 7 MB d_out of a
 //    15x15x256 layer from L3 once per input tile (41-61 GFLOP/s).
-void schedule(Conv2dBwdWeights& s, const KernelSpec& k) {
+void schedule(Conv2dBwdWeights& s, const KernelSpec& k, const schedules::Machine& m) {
   const Shape o = k.out;
-  const schedules::WeightTile t = schedules::weight_tile(o.c, k.in.c, k.kernel.w);
+  const schedules::WeightTile t = schedules::weight_tile(m, o.c, k.in.c, k.kernel.w);
   // Images too large for L2 are swept by blocks of rows (0: whole; small images never are).
-  const int rows = o.w * o.h > 16 ? schedules::weight_gradient_row_block(k.in.w, k.in.c, o.w, o.h, o.c) : 0;
+  const int rows = o.w * o.h > 16 ? schedules::weight_gradient_row_block(m, k.in.w, k.in.c, o.w, o.h, o.c) : 0;
   Var c = s.d_w.args()[0], ci = s.d_w.args()[1], kx = s.d_w.args()[2], ky = s.d_w.args()[3];
   Var co("co"), cii("cii"), cio("cio"), cin("cin"), kxo("kxo"), kxi("kxi"), t1("t1"), t2("t2");
   Var ac = s.acc.args()[0], aci = s.acc.args()[1], akx = s.acc.args()[2], aky = s.acc.args()[3];
@@ -257,7 +257,7 @@ void schedule(Conv2dBwdWeights& s, const KernelSpec& k) {
   } else {
     // Tasks are output-channel tiles, and parts of the input channels where a layer has one tile
     // (schedules/tiles.hpp's weight_gradient_input_parts; each part a multiple of the tile's inputs).
-    const int parts = schedules::weight_gradient_input_parts(o.c, k.in.c, k.kernel.w);
+    const int parts = schedules::weight_gradient_input_parts(m, o.c, k.in.c, k.kernel.w);
     const int part = (k.in.c + parts - 1) / parts;
     const int block = parts == 1 ? k.in.c : (part + t.inputs - 1) / t.inputs * t.inputs;
     Var task("task");
@@ -278,7 +278,7 @@ void schedule(Conv2dBwdWeights& s, const KernelSpec& k) {
       RVar ryo("ryo"), ryi("ryi");
       update.split(s.r.y, ryo, ryi, rows, TailStrategy::GuardWithIf)
           .reorder(acv, aco, acin, akxi, s.r.x, ryi, acio, akxo, aky, ryo, s.r.z);
-      if (k.padded()) s.padded.compute_at(s.acc, ryo).vectorize(s.padded.args()[0], lanes_for(k.in.c));
+      if (k.padded()) s.padded.compute_at(s.acc, ryo).vectorize(s.padded.args()[0], lanes_for(m, k.in.c));
     } else {
       update.reorder(acv, aco, acin, akxi, s.r.x, s.r.y, acio, akxo, aky, s.r.z);
     }
@@ -286,7 +286,7 @@ void schedule(Conv2dBwdWeights& s, const KernelSpec& k) {
   }
 
   if (k.padded() && rows == 0)
-    s.padded.compute_root().vectorize(s.padded.args()[0], lanes_for(k.in.c)).parallel(s.padded.args()[3]);
+    s.padded.compute_root().vectorize(s.padded.args()[0], lanes_for(m, k.in.c)).parallel(s.padded.args()[3]);
   if (s.in_blocked.defined()) {  // a copy of the input (of its grid), 2-8 MB: a few % of the pass
     Var cv = s.in_blocked.args()[0], x = s.in_blocked.args()[1], y = s.in_blocked.args()[2];
     Var n = s.in_blocked.args()[3], cb = s.in_blocked.args()[4];

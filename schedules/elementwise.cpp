@@ -26,17 +26,17 @@ void schedule_elementwise(Func out) {
 // training forward with its ReLU, 15x15x64 at batch 32, took 209 us on one thread and 216 us on
 // two in one-row tasks, 207 and 91 us in rows of 16K elements; 8x8x128: 85 and 122 us -> 81 and
 // 51 us; 15x15x256 (4 rows a task) 1155 and 579 -> 1142 and 557 us (JIT, alternating calls).
-void schedule_rows(Func out, int width, int channels) {
+void schedule_rows(Func out, int width, int channels, const schedules::Machine& m) {
   const int rows = std::max(1, kElementsPerTask / (width * channels));
   if (out.dimensions() == 2) {  // (c, n): a sample is a row
-    out.vectorize(out.args()[0], lanes_for(channels)).parallel(out.args()[1], rows, TailStrategy::GuardWithIf);
+    out.vectorize(out.args()[0], lanes_for(m, channels)).parallel(out.args()[1], rows, TailStrategy::GuardWithIf);
     return;
   }
   Var c = out.args()[0], y = out.args()[2], n = out.args()[3], yn("yn");
-  out.vectorize(c, lanes_for(channels)).fuse(y, n, yn).parallel(yn, rows, TailStrategy::GuardWithIf);
+  out.vectorize(c, lanes_for(m, channels)).fuse(y, n, yn).parallel(yn, rows, TailStrategy::GuardWithIf);
 }
 
-void schedule(SoftmaxFwd& s, const KernelSpec&) {
+void schedule(SoftmaxFwd& s, const KernelSpec&, const schedules::Machine&) {
   Var m = s.out.args()[1], mo("mo"), mi("mi");
   s.out.split(m, mo, mi, 16, TailStrategy::GuardWithIf).parallel(mo);
   s.mx.compute_at(s.out, mi);
@@ -44,7 +44,7 @@ void schedule(SoftmaxFwd& s, const KernelSpec&) {
   s.total.compute_at(s.out, mi);
 }
 
-void schedule(SoftmaxBwd& s, const KernelSpec&) {
+void schedule(SoftmaxBwd& s, const KernelSpec&, const schedules::Machine&) {
   Var m = s.d_in.args()[1], mo("mo"), mi("mi");
   s.d_in.split(m, mo, mi, 16, TailStrategy::GuardWithIf).parallel(mo);
   s.dot.compute_at(s.d_in, mi);

@@ -9,14 +9,14 @@ namespace cnngen::codegen {
 using namespace Halide;
 using schedules::lanes_for;
 
-void schedule(PoolFwd& s, const KernelSpec& k) { schedule_rows(s.out, k.out.w, k.in.c); }
+void schedule(PoolFwd& s, const KernelSpec& k, const schedules::Machine& m) { schedule_rows(s.out, k.out.w, k.in.c, m); }
 
-void schedule(PoolBwd& s, const KernelSpec& k) {
+void schedule(PoolBwd& s, const KernelSpec& k, const schedules::Machine& m) {
   if (s.argmax.defined()) {
     Var c = s.argmax.args()[0], n = s.argmax.args()[3];
-    s.argmax.compute_root().vectorize(c, lanes_for(k.in.c)).parallel(n);
+    s.argmax.compute_root().vectorize(c, lanes_for(m, k.in.c)).parallel(n);
   }
-  schedule_rows(s.d_in, k.in.w, k.in.c);
+  schedule_rows(s.d_in, k.in.w, k.in.c, m);
 }
 
 }  // namespace cnngen::codegen

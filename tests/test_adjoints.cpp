@@ -66,7 +66,7 @@ TEST_P(Adjoints, GeneratedBackwardMatchesPropagateAdjoints) {
   const auto [g, index] = GetParam();
   const Node& node = g.nodes[index];
   cnngen::codegen::BuiltKernel fwd =
-      cnngen::codegen::build_kernel(forward_spec(node), /*scheduled=*/false);
+      cnngen::codegen::build_kernel(forward_spec(node), /*scheduled=*/nullptr);
 
   // Seeded values for every input of the forward algorithm, in Halide's (innermost-first) dims.
   std::mt19937 rng(99 + index);

@@ -15,6 +15,7 @@
 #include <zoo.hpp>
 
 #include <cnngen/checkpoint.hpp>
+#include <cnngen/dispatch.hpp>
 #include <cnngen/loss.hpp>
 #include <cnngen/model.hpp>
 #include <cnngen/progress.hpp>
@@ -495,3 +496,64 @@ TEST(Dropout, AResumedTrainingEndsAsAnUninterruptedOne) {
 }
 
 }  // namespace
+
+namespace {
+
+// Sets an environment variable for a scope, then puts back what was there (the suite runs this
+// program under CNNGEN_MAX_ISA too).
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    setenv(name, value, 1);
+  }
+  ~ScopedEnv() { old_ ? setenv(name_, old_->c_str(), 1) : unsetenv(name_); }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+}  // namespace
+
+// The table hands out the variant CNNGEN_MAX_ISA allows (every ISA at or below what this CPU runs),
+// a distinct function per ISA.
+TEST(Dispatch, TheTableHandsOutTheVariantOfTheIsaAllowed) {
+  const cnngen::KernelTable& table = cnngen::generated::happy_model();
+  ASSERT_EQ(table.isas, cnngen::kAllIsas & table.isas);
+  const std::string name = table.entries[0].name;
+  for (const cnngen::IsaInfo& i : cnngen::kIsas) {
+    if (!(table.isas & cnngen::isa_bit(i.isa)) || i.isa > cnngen::cpu_isa()) continue;
+    const ScopedEnv env("CNNGEN_MAX_ISA", std::string(i.name).c_str());
+    EXPECT_EQ(table.isa(), i.isa);
+    EXPECT_EQ(table.find(name), table.entries[0].fn[static_cast<int>(i.isa)]) << i.name;
+    EXPECT_NE(table.find(name), nullptr) << i.name;
+    EXPECT_NE(cnngen::isa_report(table.isas, table.library).find("Kernels: " + std::string(i.name) + ","), std::string::npos);
+  }
+}
+
+TEST(Dispatch, ATableWithoutAVariantThisProcessRunsIsRefusedSayingWhatToBuild) {
+  const ScopedEnv env("CNNGEN_MAX_ISA", "sse41");
+  try {
+    cnngen::select_isa(cnngen::isa_bit(cnngen::Isa::avx512) | cnngen::isa_bit(cnngen::Isa::avx2), "my_net");
+    FAIL() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(),
+                 "the kernels of 'my_net' were generated for avx2, avx512 only, and CNNGEN_MAX_ISA allows at most "
+                 "sse41: build with CNNGEN_TARGETS including sse41");
+  }
+}
+
+TEST(Dispatch, AnUnknownMaxIsaIsRefusedByName) {
+  const ScopedEnv env("CNNGEN_MAX_ISA", "avx1024");
+  EXPECT_THROW(
+      {
+        try {
+          cnngen::max_isa_setting();
+        } catch (const std::invalid_argument& e) {
+          EXPECT_STREQ(e.what(), "CNNGEN_MAX_ISA='avx1024': expected one of sse41, avx2, avx512");
+          throw;
+        }
+      },
+      std::invalid_argument);
+}

@@ -1,7 +1,8 @@
 // The shape sweep: every layer kind's kernels on shapes no model of the repository has (channel
 // counts 1, 3, 10, 17, 33 and 100; images from 1x1 to 20x20, odd and even; strides 1 to 3),
 // each compiled with its algorithm and its schedule exactly as the generator builds it, here by
-// Halide's JIT for the generator's target, and checked by its kind's unit test
+// Halide's JIT for the instruction set the generated kernels run here (the best this CPU has, or
+// CNNGEN_MAX_ISA's: the suite runs once per ISA), and checked by its kind's unit test
 // (tests/layers/<unit>.cpp: the naive references and finite differences) as the zoo's kernels are.
 // A schedule that only fits the models' shapes (a tile wider than an image, a vector wider than
 // the channels, a split past an extent) fails here: with the Dense forward's vector tail rounded
@@ -14,6 +15,7 @@
 #include <map>
 #include <memory>
 
+#include <cnngen/dispatch.hpp>
 #include <cnngen/dsl.hpp>
 
 #include "layers/dispatch.hpp"
@@ -159,11 +161,16 @@ struct FlatView {
   }
 };
 
-// The node's kernels, built as the generator builds them and JIT-compiled for its target.
+// The instruction set the generated kernels would run here (runtime/cnngen/dispatch.hpp).
+cnngen::Isa sweep_isa() { return cnngen::select_isa(cnngen::kAllIsas, "test_sweep"); }
+
+// The node's kernels, built as the generator builds them for the ISA and JIT-compiled for its target.
 class JitKernels {
  public:
-  JitKernels(cnngen::GraphView g, int node) : target_(CNNGEN_HALIDE_TARGET) {
-    for (const KernelSpec& s : cnngen::kernels_of(g, node).list) kernels_.emplace(s.name(), Kernel{s, cnngen::codegen::build_kernel(s)});
+  JitKernels(cnngen::GraphView g, int node)
+      : target_(std::string(cnngen::isa_info(sweep_isa()).halide_target)), machine_(cnngen::schedules::machine_for(sweep_isa())) {
+    for (const KernelSpec& s : cnngen::kernels_of(g, node).list)
+      kernels_.emplace(s.name(), Kernel{s, cnngen::codegen::build_kernel(s, &machine_)});
   }
 
   void run(const std::string& name, std::vector<void*> args) {
@@ -194,8 +201,27 @@ class JitKernels {
     cnngen::codegen::BuiltKernel built;
   };
   Halide::Target target_;
+  cnngen::schedules::Machine machine_;
   std::map<std::string, Kernel> kernels_;
 };
+
+// The three places an instruction set is described agree: its Halide target (isa.hpp), the
+// features the run time asks the CPU for (dispatch.cpp) and the registers its schedules are
+// written for (tiles.hpp's machine_for).
+TEST(Isas, TargetsFeaturesAndMachinesAgree) {
+  using Halide::Target;
+  for (const cnngen::IsaInfo& i : cnngen::kIsas) {
+    const Target t{std::string(i.halide_target)};
+    Target from_features(Target::Linux, Target::X86, 64);
+    for (const halide_target_feature_t f : cnngen::isa_features(i.isa)) from_features.set_feature(static_cast<Target::Feature>(f));
+    EXPECT_EQ(t, from_features) << i.name;
+    const cnngen::schedules::Machine m = cnngen::schedules::machine_for(i.isa);
+    EXPECT_EQ(m.lanes, t.natural_vector_size<float>()) << i.name;
+    EXPECT_EQ(m.fma, t.has_feature(Target::FMA)) << i.name;
+    EXPECT_EQ(m.registers == 32, t.has_feature(Target::AVX512)) << i.name;
+    EXPECT_EQ(m.broadcast_operand, t.has_feature(Target::AVX512)) << i.name;
+  }
+}
 
 void PrintTo(const Sweep& s, std::ostream* os) { *os << s.label; }
 

@@ -1,8 +1,11 @@
 // The kernels of one generated model library, by name: what `cnngen_add_model` links in and the
-// run time looks kernels up in. Every entry is the uniform `<name>_argv(void**)` entry point Halide
-// emits for an AOT pipeline (arguments in the order of plan.hpp).
+// run time looks kernels up in. Every kernel has one variant per instruction set generated
+// (CNNGEN_TARGETS), each the uniform `<name>_<isa>_argv(void**)` entry point Halide emits for an AOT
+// pipeline (arguments in the order of plan.hpp); find() returns the one this process runs (dispatch.hpp).
 #pragma once
 #include <HalideRuntime.h>
+
+#include "dispatch.hpp"
 
 #include <span>
 #include <string_view>
@@ -42,18 +45,22 @@ int with_flat_images(void** args) {
 
 struct KernelEntry {
   const char* name;
-  KernelFn fn;
+  KernelFn fn[kIsaCount];  // by Isa; null where not generated
 };
 
 struct KernelTable {
   const char* library = "";
   std::span<const KernelEntry> entries;
+  IsaSet isas = 0;  // the instruction sets every entry has a variant for
 
-  KernelFn find(std::string_view name) const {
+  // The variant of the instruction set this process runs (select_isa: throws when none can run).
+  KernelFn find(std::string_view name) const { return find(name, isa()); }
+  KernelFn find(std::string_view name, Isa isa) const {
     for (const KernelEntry& e : entries)
-      if (name == e.name) return e.fn;
+      if (name == e.name) return e.fn[static_cast<int>(isa)];
     return nullptr;
   }
+  Isa isa() const { return select_isa(isas, library); }
 };
 
 }  // namespace cnngen

@@ -1,4 +1,5 @@
 #include <cnngen/cli.hpp>
+#include <cnngen/dispatch.hpp>
 
 #include <HalideRuntime.h>
 
@@ -216,6 +217,7 @@ int train(const Program& p, const Args& a, Settings s) {
   const std::string root = data_dir(p, a);
   const Dataset train = load_split(p, root, "train"), test = load_split(p, root, "test");
   std::cout << "number of training examples = " << train.n << "\nnumber of test examples = " << test.n << std::endl;
+  std::cout << isa_report(p.kernels.isas, p.kernels.library) << std::endl;
   FitOptions& fit = s.fit;
   fit.validation = &test;
 
@@ -293,7 +295,7 @@ int run_program(int argc, char** argv, const Program& p) {
     halide_set_num_threads(s.threads);
     if (a.command == "summary") {
       Model model(p.graph, p.kernels);
-      std::cout << model.summary();
+      std::cout << model.summary() << isa_report(p.kernels.isas, p.kernels.library) << "\n";
       return 0;
     }
     if (a.command == "train") return train(p, a, s);
