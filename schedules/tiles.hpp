@@ -154,8 +154,9 @@ inline int tile_channels(const Machine& m, int channels, int width, int height) 
 // The accumulator tile of a backward-weights pass: `vectors` vectors of output channels x `inputs`
 // input channels x `columns` kernel columns; each step of the reduction (one output pixel) loads
 // `vectors` d_out vectors and broadcasts inputs x columns input values. Kernels up to 3 wide: the
-// most vectors first (up to 4); then the most accumulators up to the machine's (28 of AVX-512's 32
-// registers: accumulators + vectors + 1 <= 32), then exact tiles, then the fewest loads per FMA.
+// most vectors first (up to 4) among tiles holding 3/4 of the machine's accumulators or more; then
+// the most accumulators up to the machine's (28 of AVX-512's 32 registers: accumulators + vectors +
+// 1 <= 32), then exact tiles, then the fewest loads per FMA.
 struct WeightTile {
   int lanes, vectors, inputs, columns;
   int channels() const { return lanes * vectors; }
@@ -183,7 +184,10 @@ inline WeightTile weight_tile(const Machine& m, int channels, int inputs, int ke
         // 8x8x512 -> 128 0.69-0.72 -> 0.84x, the strided and small-image 1x1 layers even or ahead;
         // 3x3 even on 15x15x64 and 4x4x256, 0.90-0.91 -> 0.92-0.94x on 8x8x128, 2.5-2.8 -> 2.9-3.0x
         // on 2x2x512.
-        const double score = (kernel_w <= 3 ? v * 1000 : 0) + acc * 10 + (exact ? 5 : 0) - double(v + in * cols) / acc;
+        // More vectors only while the tile keeps 3/4 of the machine's accumulators: on AVX2 4
+        // vectors leave room for 8 of 12 (4 x 2), and 2 x 6 is the tile that fills them.
+        const bool full = 4 * acc >= 3 * max_acc;
+        const double score = (kernel_w <= 3 && full ? v * 1000 : 0) + acc * 10 + (exact ? 5 : 0) - double(v + in * cols) / acc;
         if (score > best_score) best_score = score, best = {lanes, v, in, cols};
       }
     }
