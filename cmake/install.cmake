@@ -42,5 +42,8 @@ if(PROJECT_IS_TOP_LEVEL)
   # CMake config needs LLVM's), and the libraries the static runtime links.
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
       "cmake (>= 3.22), g++ (>= 4:12), libhalide14-0-dev, llvm-14-dev, libhdf5-dev, libjpeg62-turbo-dev, libpng-dev, zlib1g-dev")
+  if(CNNGEN_MPI)
+    string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libopenmpi-dev, openmpi-bin")
+  endif()
   include(CPack)
 endif()

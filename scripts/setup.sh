@@ -14,6 +14,7 @@ packages=(
   libhdf5-dev                           # the course's .h5 data sets
   libjpeg62-turbo-dev libpng-dev zlib1g-dev  # image decoding (libjpeg-turbo, libpng)
   libdnnl-dev                           # oneDNN: the peer in benchmarks
+  libopenmpi-dev openmpi-bin            # Open MPI: data-parallel training across processes and machines (mpirun)
   dataset-fashion-mnist                 # Fashion-MNIST's IDX files: LeNet-5's data (examples/lenet5)
   clang-14                              # the DSL's compile-fail tests run under clang as well as GCC
   libclang-rt-14-dev                    # libFuzzer and the sanitizers' runtimes for clang (scripts/fuzz.sh)

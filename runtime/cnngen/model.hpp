@@ -59,9 +59,23 @@ struct Evaluation {
   double loss = 0, accuracy = 0;
 };
 
+class GradientReducer;
+
 class Model {
  public:
-  Model(GraphView graph, const KernelTable& kernels) : net_(graph, kernels) {}
+  Model(GraphView graph, const KernelTable& kernels);
+  Model(Model&&) noexcept;
+  ~Model();
+
+  // Data parallelism: this model is one of comm.size() ranks, each holding the whole model. Every
+  // batch the methods below take is the global one; each rank runs its share (share_of), the
+  // gradients are summed over the ranks while backward runs, and the losses and counts they report
+  // are the global batch's. With sync_batch_norm, BatchNorm's statistics are the global batch's
+  // too, so that N ranks compute what one process computes on the whole batch (Network).
+  void set_communicator(Communicator& comm, bool sync_batch_norm = true);
+  Communicator& communicator() const { return net_.communicator(); }
+  // Rank root's parameters (moving statistics included) and optimizer state, on every rank.
+  void broadcast_state(int root = 0);
 
   void compile(std::unique_ptr<Optimizer> optimizer, LossKind loss);
   History fit(const Dataset& train, const FitOptions& options);
@@ -76,7 +90,7 @@ class Model {
   void estimate_batch_norm(const Dataset& data, int batch_size);
 
   // One optimisation step on a batch; returns its loss (auxiliary outputs' weighted in) and the main
-  // output's correct count.
+  // output's correct count. With ranks, every rank passes the same global batch.
   ModelLoss train_on_batch(const float* x, std::span<const int> labels, int n);
 
   Network& network() { return net_; }
@@ -89,6 +103,10 @@ class Model {
 
  private:
   void check_data(const Dataset& d, const char* what) const;
+  // Refuses a batch size some rank would get no sample of (in a whole batch or the last one).
+  void check_split(int samples, int batch_size, const char* what) const;
+  // Without synchronised BatchNorm, each rank's moving statistics are its own: averaged over the ranks.
+  void average_moving_statistics();
   Metrics training_metrics(double loss_sum, const std::vector<double>& head_loss_sum, int correct, int seen) const;
   Network net_;
   std::unique_ptr<Optimizer> optimizer_;
@@ -96,6 +114,7 @@ class Model {
   std::vector<float> batch_x_;
   std::vector<Buffer> d_logits_;  // one per output
   double base_learning_rate_ = 0;
+  std::unique_ptr<GradientReducer> reducer_;  // with ranks
 };
 
 }  // namespace cnngen

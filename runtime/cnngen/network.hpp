@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <new>
 #include <span>
@@ -13,6 +14,7 @@
 
 #include <cnngen/plan.hpp>
 
+#include "communicator.hpp"
 #include "kernel_table.hpp"
 
 namespace cnngen {
@@ -41,6 +43,7 @@ struct Parameter {
   std::vector<int> shape;  // Keras's shape, e.g. (7, 7, 3, 32)
   bool trainable = true;
   FloatArray value, grad;
+  int node = -1;  // the layer's node in the graph
   int64_t size() const { return static_cast<int64_t>(value.size()); }
 };
 
@@ -75,7 +78,13 @@ class LayerStep {
   virtual void backward(Network&, Buffer /*g*/) {}
   // The parameters may have changed (what a step derives from them is stale).
   virtual void weights_changed() {}
+  // True when backward leaves its parameters' gradients already summed over the ranks
+  // (synchronised BatchNorm), so that the gradient allreduce leaves them out.
+  virtual bool sums_own_gradients(const Network&) const { return false; }
 };
+
+// The communicator of a single process: what a network and a model use unless told otherwise.
+Communicator& single_process();
 
 class Network {
  public:
@@ -91,6 +100,8 @@ class Network {
     return params_;
   }
   const std::vector<Parameter>& parameters() const { return params_; }
+  // Parameter i's gradient, writable without touching the weights (what the data-parallel sum writes).
+  FloatArray& gradient(int i) { return params_[i].grad; }
 
   // Keras's initialisers: glorot_uniform kernels, zero biases, BatchNorm gamma = 1, beta = 0,
   // moving mean 0, moving variance 1. Each layer draws from its own stream, seeded by `seed` and
@@ -139,6 +150,17 @@ class Network {
   void end_batch_norm_estimate() { bn_estimating_ = false; }
   // While estimating, how many training batches the estimate has seen (this one included); else 0.
   int batch_norm_estimate_batches() const { return bn_estimating_ ? bn_estimate_batches_ : 0; }
+
+  // The ranks a data-parallel training shares each batch with (Model::set_communicator). With
+  // sync_batch_norm, a training forward's BatchNorm statistics are those of the global batch: every
+  // rank's samples reduced, as one process computes them on the whole batch.
+  void set_communicator(Communicator& comm, bool sync_batch_norm) { comm_ = &comm, sync_bn_ = sync_batch_norm; }
+  Communicator& communicator() const { return *comm_; }
+  bool sync_batch_norm() const { return sync_bn_ && comm_->size() > 1; }
+  // Called by backward after each node's gradients are final (its layer's backward has run): a
+  // data-parallel training starts summing them while the layers before it still run.
+  void set_backward_hook(std::function<void(int node)> hook) { backward_hook_ = std::move(hook); }
+  bool sums_own_gradients(int node) const { return slots_[node].step->sums_own_gradients(*this); }
 
   // Seeds of the next training forward's random draws (Dropout's masks), one per sample: the
   // trainer derives them from (seed, epoch, sample), so that a resumed run draws alike. Unset,
@@ -219,6 +241,9 @@ class Network {
   std::vector<KernelTime> times_;  // indexed by KernelRef::id
   std::vector<uint32_t> seeds_, next_seeds_;
   uint32_t forwards_ = 0;
+  Communicator* comm_ = &single_process();
+  bool sync_bn_ = true;
+  std::function<void(int)> backward_hook_;
 };
 
 // dst += src, elementwise.

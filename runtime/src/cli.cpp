@@ -10,9 +10,11 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include <cnngen/checkpoint.hpp>
+#include <cnngen/communicator.hpp>
 #include <cnngen/data.hpp>
 #include <cnngen/model.hpp>
 #include <cnngen/version.hpp>
@@ -29,6 +31,25 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// An error every rank of an MPI job met alike (Communicator::agree): rank 0 reports it, every rank
+// ends with it. An error one rank alone meets ends the job (Communicator::abort).
+struct AgreedError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Runs f on every rank; if it throws on any, every rank throws the lowest failing rank's message.
+template <class F>
+void on_every_rank(Communicator& comm, F&& f) {
+  std::string error;
+  try {
+    f();
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  error = comm.agree(error);
+  if (!error.empty()) throw AgreedError(error);
+}
+
 struct Args {
   std::string command;
   std::vector<std::string> positional;
@@ -39,7 +60,7 @@ struct Args {
 const std::map<std::string, std::vector<std::string>> kCommandOptions = {
     {"summary", {}},
     {"train", {"--data", "--epochs", "--batch-size", "--lr", "--seed", "--threads", "--checkpoint", "--resume", "--augment",
-               "--lr-schedule", "--bn-estimate"}},
+               "--lr-schedule", "--bn-estimate", "--sync-bn"}},
     {"evaluate", {"--data", "--checkpoint", "--threads"}},
     {"predict", {"--checkpoint", "--threads"}},
 };
@@ -135,7 +156,7 @@ void usage(const Program& p, std::ostream& out) {
   out << "usage: " << p.name << " summary\n"
       << "       " << p.name << " train    [--data DIR] [--epochs N] [--batch-size N] [--lr X] [--seed N] [--threads N]\n"
       << "                         [--checkpoint FILE] [--resume] [--augment on|off]\n"
-      << "                         [--lr-schedule constant|cosine] [--bn-estimate on|off]\n"
+      << "                         [--lr-schedule constant|cosine] [--bn-estimate on|off] [--sync-bn on|off]\n"
       << "       " << p.name << " evaluate [--data DIR|FILE.h5] [--checkpoint FILE] [--threads N]\n"
       << "       " << p.name << " predict  IMAGE... [--checkpoint FILE] [--threads N]\n\n"
       << "Model " << p.graph.name << ". " << p.task << "\n"
@@ -147,7 +168,10 @@ void usage(const Program& p, std::ostream& out) {
       << " --seed 0 --threads " << std::thread::hardware_concurrency() << " --augment " << on_off(p.augment)
       << " --lr-schedule " << (p.cosine_decay ? "cosine" : "constant") << " --bn-estimate " << on_off(p.estimate_batch_norm)
       << "\n--augment: random mirror and shifts of up to 4 pixels; --lr-schedule cosine: decay to 0 over the\n"
-      << "training; --bn-estimate: BatchNorm statistics re-estimated on the training set before each evaluation.\n";
+      << "training; --bn-estimate: BatchNorm statistics re-estimated on the training set before each evaluation.\n"
+      << "Under mpirun -np N, train and evaluate split every batch across the N processes (--batch-size is the\n"
+      << "global batch); --sync-bn on (default) computes BatchNorm's statistics over the global batch, off per\n"
+      << "process. --threads defaults to this machine's cores shared among its processes.\n";
 }
 
 // --data, else $CNNGEN_DATA, else the program's own default (a program built in this repository
@@ -189,12 +213,16 @@ struct Settings {
   // train
   double lr = 0;
   bool lr_given = false;
+  bool sync_bn = true;
   FitOptions fit;
 };
 
 Settings settings(const Program& p, const Args& a) {
   Settings s;
-  s.threads = static_cast<int>(int_option(a, "--threads", std::max(1u, std::thread::hardware_concurrency()), 1, kMaxThreads));
+  // The cores are shared among the processes an MPI job runs on this machine.
+  const int local = launched_by_mpi() ? world().local_size() : 1;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  s.threads = static_cast<int>(int_option(a, "--threads", std::max(1, cores / local), 1, kMaxThreads));
   s.checkpoint = checkpoint_path(p, a);
   if (a.command == "predict" && a.positional.empty()) throw UsageError("predict needs at least one IMAGE");
   if (a.command != "train") return s;
@@ -208,50 +236,83 @@ Settings settings(const Program& p, const Args& a) {
   fit.shift = fit.mirror ? 4 : 0;
   fit.cosine_decay = switch_option(a, "--lr-schedule", p.cosine_decay, "cosine", "constant");
   fit.estimate_batch_norm = switch_option(a, "--bn-estimate", p.estimate_batch_norm);
+  s.sync_bn = switch_option(a, "--sync-bn", true);
   return s;
 }
 
+// With ranks (mpirun), every rank reads the data and trains its share of each batch; rank 0 alone
+// holds the checkpoint's lock, writes the checkpoint and prints (run_program silences the others).
 int train(const Program& p, const Args& a, Settings s) {
+  Communicator& comm = world();
+  const bool root = comm.rank() == 0;
   const std::string& ckpt = s.checkpoint;
-  const CheckpointLock lock(ckpt);  // before the data is read: a path that cannot be written fails now
-  const std::string root = data_dir(p, a);
-  const Dataset train = load_split(p, root, "train"), test = load_split(p, root, "test");
+  std::optional<CheckpointLock> lock;  // before the data is read: a path that cannot be written fails now
+  on_every_rank(comm, [&] {
+    if (root) lock.emplace(ckpt);
+  });
+  Dataset train, test;
+  on_every_rank(comm, [&] {
+    const std::string dir = data_dir(p, a);
+    train = load_split(p, dir, "train"), test = load_split(p, dir, "test");
+  });
   std::cout << "number of training examples = " << train.n << "\nnumber of test examples = " << test.n << std::endl;
   std::cout << isa_report(p.kernels.isas, p.kernels.library) << std::endl;
+  if (comm.size() > 1)
+    std::cout << "Data parallel: " << comm.size() << " processes x " << s.threads << " threads, global batch "
+              << s.fit.batch_size << ", BatchNorm statistics " << (s.sync_bn ? "synchronised" : "per process") << std::endl;
   FitOptions& fit = s.fit;
   fit.validation = &test;
 
   Model model(p.graph, p.kernels);
+  model.set_communicator(comm, s.sync_bn);
   model.network().initialize(fit.seed);
   model.compile(std::make_unique<Adam>(s.lr), p.loss);
   if (a.options.count("--resume")) {
-    fit.initial_epoch = load_checkpoint(ckpt, model.network(), model.optimizer()).epochs_done;
+    double done = 0;
+    on_every_rank(comm, [&] {
+      if (root) done = load_checkpoint(ckpt, model.network(), model.optimizer()).epochs_done;
+    });
+    comm.broadcast(std::span(&done, 1), 0);
+    fit.initial_epoch = static_cast<int>(done);
     std::cout << "Resuming from " << ckpt << " after epoch " << fit.initial_epoch << std::endl;
     // A resumed training keeps its learning rate unless --lr says otherwise, and then says so.
     const double saved = model.optimizer()->learning_rate;
     if (s.lr_given && s.lr != saved)
       std::cout << "Learning rate " << s.lr << " from --lr; the checkpoint's training used " << saved << std::endl;
-    model.set_learning_rate(s.lr_given ? s.lr : saved);
+    if (root) model.set_learning_rate(s.lr_given ? s.lr : saved);
   }
-  fit.on_epoch_end = [&](const EpochLogs& logs) { save_checkpoint(ckpt, model.network(), model.optimizer(), {logs.epoch}); };
+  model.broadcast_state(0);  // every rank starts from rank 0's parameters and optimizer state
+  fit.on_epoch_end = [&](const EpochLogs& logs) {
+    on_every_rank(comm, [&] {
+      if (root) save_checkpoint(ckpt, model.network(), model.optimizer(), {logs.epoch});
+    });
+  };
   model.fit(train, fit);
   print_evaluation(model.evaluate(test, fit.batch_size));
   print_profile(model);
   return 0;
 }
 
-Model trained_model(const Program& p, const Settings& s) {
-  Model model(p.graph, p.kernels);
-  model.compile(std::make_unique<Adam>(), p.loss);
+// Rank 0 reads the checkpoint; with ranks, the others get its parameters.
+std::unique_ptr<Model> trained_model(const Program& p, const Settings& s) {
+  auto model = std::make_unique<Model>(p.graph, p.kernels);
+  Communicator& comm = world();
+  model->set_communicator(comm);
+  model->compile(std::make_unique<Adam>(), p.loss);
   const std::string& ckpt = s.checkpoint;
-  if (!fs::exists(ckpt))
-    throw CheckpointError(ckpt + ": no such checkpoint: train first (" + p.name + " train) or pass --checkpoint FILE");
-  load_checkpoint(ckpt, model.network(), nullptr);
+  on_every_rank(comm, [&] {
+    if (comm.rank() != 0) return;
+    if (!fs::exists(ckpt))
+      throw CheckpointError(ckpt + ": no such checkpoint: train first (" + p.name + " train) or pass --checkpoint FILE");
+    load_checkpoint(ckpt, model->network(), nullptr);
+  });
+  model->broadcast_state(0);
   return model;
 }
 
 int predict(const Program& p, const Args& a, const Settings& settings) {
-  Model model = trained_model(p, settings);
+  const std::unique_ptr<Model> trained = trained_model(p, settings);
+  Model& model = *trained;
   const Shape s = p.graph.input_shape();
   for (const std::string& path : a.positional) {
     const std::vector<float> x = to_input(read_image(path), s.h, s.w);
@@ -293,6 +354,8 @@ int run_program(int argc, char** argv, const Program& p) {
     }
     const Settings s = settings(p, a);
     halide_set_num_threads(s.threads);
+    // Under mpirun, rank 0 alone speaks on standard output (the errors of every rank still show).
+    if (world().rank() != 0 && !std::freopen("/dev/null", "w", stdout)) std::cout.setstate(std::ios::badbit);
     if (a.command == "summary") {
       Model model(p.graph, p.kernels);
       std::cout << model.summary() << isa_report(p.kernels.isas, p.kernels.library) << "\n";
@@ -300,8 +363,10 @@ int run_program(int argc, char** argv, const Program& p) {
     }
     if (a.command == "train") return train(p, a, s);
     if (a.command == "evaluate") {
-      Model model = trained_model(p, s);
-      print_evaluation(model.evaluate(load_split(p, data_dir(p, a), "test")));
+      const std::unique_ptr<Model> model = trained_model(p, s);
+      Dataset test;
+      on_every_rank(world(), [&] { test = load_split(p, data_dir(p, a), "test"); });
+      print_evaluation(model->evaluate(test));
       return 0;
     }
     return predict(p, a, s);  // parse() refused every other command
@@ -309,9 +374,26 @@ int run_program(int argc, char** argv, const Program& p) {
     std::cerr << p.name << ": " << e.what() << "\n";
     usage(p, std::cerr);
     return 2;
-  } catch (const std::exception& e) {
-    std::cerr << p.name << ": error: " << e.what() << "\n";
+  } catch (const AgreedError& e) {  // every rank has it: one says it
+    if (world().rank() == 0) std::cerr << p.name << ": error: " << e.what() << "\n";
     return 1;
+  } catch (const TrainingDiverged& e) {  // from the summed loss and gradients: every rank has it too
+    if (world().rank() == 0) std::cerr << p.name << ": error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    Communicator* comm = nullptr;
+    try {
+      comm = &world();
+    } catch (const std::exception&) {  // MPI itself failed to start: this process is alone
+    }
+    if (!comm || comm->size() == 1) {
+      std::cerr << p.name << ": error: " << e.what() << "\n";
+      return 1;
+    }
+    // One rank's error: the others would wait for it forever in their next collective.
+    std::cerr << p.name << ": error on rank " << comm->rank() << " of " << comm->size() << ": " << e.what() << "\n";
+    comm->abort(1);
+    return 1;  // not reached
   }
 }
 

@@ -12,7 +12,65 @@
 #include <cnngen/progress.hpp>
 #include <cnngen/summary.hpp>
 
+#include "gradient_reducer.hpp"
+
 namespace cnngen {
+
+Model::Model(GraphView graph, const KernelTable& kernels) : net_(graph, kernels) {}
+Model::Model(Model&&) noexcept = default;
+Model::~Model() = default;
+
+void Model::set_communicator(Communicator& comm, bool sync_batch_norm) {
+  net_.set_communicator(comm, sync_batch_norm);
+  reducer_.reset();
+  if (comm.size() > 1) reducer_ = std::make_unique<GradientReducer>(net_);
+}
+
+void Model::broadcast_state(int root) {
+  Communicator& comm = communicator();
+  if (comm.size() == 1) return;
+  for (Parameter& p : net_.parameters()) comm.broadcast(std::span<float>(p.value), root);
+  if (!optimizer_) return;
+  // iterations, learning rate, the training's base rate, whether the slots exist yet
+  double scalars[] = {double(optimizer_->iterations), optimizer_->learning_rate, base_learning_rate_,
+                      double(optimizer_->slots.size())};
+  comm.broadcast(scalars, root);
+  optimizer_->iterations = static_cast<int64_t>(scalars[0]);
+  optimizer_->learning_rate = scalars[1], base_learning_rate_ = scalars[2];
+  if (scalars[3] == 0) {
+    optimizer_->slots.clear();
+    return;
+  }
+  const int per_parameter = slots_per_parameter(optimizer_->name());
+  const std::vector<size_t> sizes = slot_sizes(net_.parameters(), per_parameter);
+  optimizer_->slots.resize(sizes.size());
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    optimizer_->slots[i].resize(sizes[i]);
+    comm.broadcast(std::span<float>(optimizer_->slots[i]), root);
+  }
+}
+
+void Model::check_split(int samples, int batch_size, const char* what) const {
+  const int ranks = communicator().size();
+  const int last = samples % batch_size;
+  if (ranks == 1 || (std::min(batch_size, samples) >= ranks && (last == 0 || last >= ranks))) return;
+  throw std::invalid_argument(std::string(what) + ": a batch of " + std::to_string(std::min(batch_size, samples)) +
+                              (last && last < ranks ? " (the last batch of the " + std::to_string(samples) + " samples: " +
+                                                          std::to_string(last) + ")"
+                                                    : std::string()) +
+                              " leaves some of the " + std::to_string(ranks) +
+                              " ranks without a sample: choose a --batch-size that gives each rank one");
+}
+
+void Model::average_moving_statistics() {
+  Communicator& comm = communicator();
+  if (comm.size() == 1 || net_.sync_batch_norm()) return;
+  for (Parameter& p : net_.parameters())
+    if (!p.trainable) {
+      comm.sum(std::span<float>(p.value));
+      for (float& v : p.value) v /= static_cast<float>(comm.size());
+    }
+}
 
 void Model::compile(std::unique_ptr<Optimizer> optimizer, LossKind loss) {
   optimizer_ = std::move(optimizer);
@@ -55,10 +113,45 @@ bool all_finite(const FloatArray& v) {
 
 ModelLoss Model::train_on_batch(const float* x, std::span<const int> labels, int n) {
   if (!optimizer_) throw std::logic_error("train_on_batch: compile the model first");
-  net_.forward(x, n, true);
-  const ModelLoss r = model_loss(loss_, net_, labels, &d_logits_);
+  Communicator& comm = communicator();
+  const Share share = share_of(n, comm.rank(), comm.size());
+  if (comm.size() > 1) {
+    if (n < comm.size())  // refused on every rank alike, before any collective
+      throw std::invalid_argument("train_on_batch: a batch of " + std::to_string(n) + " leaves some of the " +
+                                  std::to_string(comm.size()) + " ranks without a sample");
+    std::vector<uint32_t> seeds = net_.upcoming_sample_seeds(n);  // the global batch's, as one process draws them
+    net_.set_sample_seeds({seeds.begin() + share.begin, seeds.begin() + share.end});
+  }
+  const int64_t sample = net_.graph().input_shape().size();
+  net_.forward(x + share.begin * sample, share.size(), true);
+  ModelLoss r = model_loss(loss_, net_, labels.subspan(share.begin, share.size()), &d_logits_);
+  if (comm.size() > 1) {
+    // Each rank's gradient of its share's mean loss, weighed by its share: their sum is the
+    // gradient of the global batch's mean. The losses and counts are summed the same way.
+    const float weight = float(share.size()) / float(n);
+    for (Buffer& d : d_logits_) d.for_each_value([weight](float& v) { v *= weight; });
+    std::vector<double> totals{r.loss * share.size(), double(r.correct)};
+    for (const LossResult& h : r.heads) totals.push_back(h.loss * share.size()), totals.push_back(h.correct);
+    comm.sum(totals);
+    r.loss = totals[0] / n, r.correct = static_cast<int>(totals[1]);
+    for (size_t h = 0; h < r.heads.size(); ++h)
+      r.heads[h].loss = totals[2 + 2 * h] / n, r.heads[h].correct = static_cast<int>(totals[3 + 2 * h]);
+  }
   if (!std::isfinite(r.loss)) throw TrainingDiverged(std::isnan(r.loss) ? "the loss is nan" : "the loss is infinite");
-  net_.backward(d_logits_);
+  if (reducer_) {  // the hook lives for this backward only: a moved Model leaves no dangling one behind
+    reducer_->begin();
+    net_.set_backward_hook([this](int node) { reducer_->node_done(net_, node); });
+    try {
+      net_.backward(d_logits_);
+    } catch (...) {
+      net_.set_backward_hook(nullptr);
+      throw;
+    }
+    net_.set_backward_hook(nullptr);
+    reducer_->finish(net_);
+  } else {
+    net_.backward(d_logits_);
+  }
   for (const Parameter& p : net_.parameters())
     if (p.trainable && !all_finite(p.grad)) throw TrainingDiverged("the gradient of " + p.name + " is not finite");
   optimizer_->step(net_.parameters());
@@ -114,27 +207,35 @@ Metrics Model::training_metrics(double loss_sum, const std::vector<double>& head
 
 void Model::estimate_batch_norm(const Dataset& data, int batch_size) {
   check_data(data, "batch-norm estimation");
+  check_split(data.n, batch_size, "batch-norm estimation");
+  const Communicator& comm = communicator();
   net_.begin_batch_norm_estimate();
   try {
     for (int first = 0; first < data.n; first += batch_size) {
       const int n = std::min(batch_size, data.n - first);
-      std::vector<uint32_t> seeds(n);
-      for (int i = 0; i < n; ++i) seeds[i] = sample_seed(0, kEstimateEpoch, first + i);
+      const Share share = share_of(n, comm.rank(), comm.size());
+      std::vector<uint32_t> seeds;
+      for (int i = share.begin; i < share.end; ++i) seeds.push_back(sample_seed(0, kEstimateEpoch, first + i));
       net_.set_sample_seeds(std::move(seeds));
-      net_.forward(data.sample(first), n, true);
+      net_.forward(data.sample(first + share.begin), share.size(), true);
     }
   } catch (...) {
     net_.end_batch_norm_estimate();
     throw;
   }
   net_.end_batch_norm_estimate();
+  average_moving_statistics();
 }
 
 History Model::fit(const Dataset& train, const FitOptions& o) {
   if (!optimizer_) throw std::logic_error("fit: compile the model first");
   if (o.batch_size <= 0) throw std::invalid_argument("fit: batch size must be positive");
   check_data(train, "training");
+  check_split(train.n, o.batch_size, "training");
   if (o.validation) check_data(*o.validation, "validation");
+  // With ranks, rank 0 alone prints.
+  const Communicator& comm = communicator();
+  const bool verbose = o.verbose && comm.rank() == 0;
   History history;
   std::vector<int> order(train.n), batch_y;
   const int64_t sample = train.sample_size();
@@ -147,8 +248,8 @@ History Model::fit(const Dataset& train, const FitOptions& o) {
       std::mt19937_64 rng(o.seed * 1000003ull + static_cast<uint64_t>(epoch));
       for (int i = train.n - 1; i > 0; --i) std::swap(order[i], order[static_cast<int>(rng() % (i + 1))]);
     }
-    if (o.verbose) std::cout << "Epoch " << epoch + 1 << "/" << o.epochs << std::endl;
-    ProgressBar bar(train.n, std::cout, o.verbose && ProgressBar::stdout_is_terminal());
+    if (verbose) std::cout << "Epoch " << epoch + 1 << "/" << o.epochs << std::endl;
+    ProgressBar bar(train.n, std::cout, verbose && ProgressBar::stdout_is_terminal());
     double loss_sum = 0;
     int correct = 0, seen = 0;
     std::vector<double> head_loss_sum(net_.heads().size());
@@ -157,8 +258,9 @@ History Model::fit(const Dataset& train, const FitOptions& o) {
       batch_x_.resize(static_cast<size_t>(n) * sample);
       batch_y.resize(n);
       std::vector<uint32_t> seeds(n);
+      const Share share = share_of(n, comm.rank(), comm.size());  // the samples this rank runs
       for (int i = 0; i < n; ++i) {
-        augmented_copy(train, order[first + i], o, epoch, batch_x_.data() + i * sample);
+        if (i >= share.begin && i < share.end) augmented_copy(train, order[first + i], o, epoch, batch_x_.data() + i * sample);
         batch_y[i] = train.y[order[first + i]];
         seeds[i] = sample_seed(o.seed, epoch, order[first + i]);
       }
@@ -170,19 +272,20 @@ History Model::fit(const Dataset& train, const FitOptions& o) {
       try {
         r = train_on_batch(batch_x_.data(), batch_y, n);
       } catch (const TrainingDiverged& e) {
-        if (o.verbose && ProgressBar::stdout_is_terminal()) std::cout << std::endl;  // off the bar's line
+        if (verbose && ProgressBar::stdout_is_terminal()) std::cout << std::endl;  // off the bar's line
         throw TrainingDiverged("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs) + ", batch " +
                                std::to_string(first / o.batch_size + 1) + "/" + std::to_string(batches) + ": " + e.what() +
                                "; training stopped before the step, no checkpoint written after it (try a lower --lr)");
       }
       loss_sum += r.loss * n, correct += r.correct, seen += n;
       for (size_t h = 0; h < r.heads.size(); ++h) head_loss_sum[h] += r.heads[h].loss * n;
-      if (o.verbose) bar.update(seen, training_metrics(loss_sum, head_loss_sum, correct, seen));
+      if (verbose) bar.update(seen, training_metrics(loss_sum, head_loss_sum, correct, seen));
     }
     optimizer_->learning_rate = base_learning_rate_;  // what a checkpoint of this epoch records
     EpochLogs logs{.epoch = epoch + 1, .loss = loss_sum / seen, .acc = double(correct) / seen};
     Metrics shown = training_metrics(loss_sum, head_loss_sum, correct, seen);
     if (o.estimate_batch_norm) estimate_batch_norm(train, o.batch_size);
+    else average_moving_statistics();
     if (o.validation) {
       const Evaluation v = evaluate(*o.validation, o.batch_size, false);
       logs.val_loss = v.loss, logs.val_acc = v.accuracy;
@@ -190,27 +293,35 @@ History Model::fit(const Dataset& train, const FitOptions& o) {
       shown.push_back({"val_acc", v.accuracy});
     }
     logs.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (o.verbose) bar.finish(shown);
+    if (verbose) bar.finish(shown);
     history.epochs.push_back(logs);
     if (o.on_epoch_end) o.on_epoch_end(logs);
   }
   return history;
 }
 
+// With ranks, each takes its share of every batch (a rank may have none: inference needs no
+// collective), and the sums are reduced at the end.
 Evaluation Model::evaluate(const Dataset& d, int batch_size, bool verbose) {
   check_data(d, "evaluation");
+  Communicator& comm = communicator();
+  verbose = verbose && comm.rank() == 0;
   ProgressBar bar(d.n, std::cout, verbose && ProgressBar::stdout_is_terminal());
-  double loss_sum = 0;
-  int correct = 0;
+  double totals[2] = {0, 0};  // loss sum, correct
   for (int first = 0; first < d.n; first += batch_size) {
     const int n = std::min(batch_size, d.n - first);
-    const Buffer& logits = net_.forward(d.sample(first), n, false);
-    const LossResult r = loss_and_gradient(loss_, logits, std::span<const int>(d.y).subspan(first, n), nullptr);
-    loss_sum += r.loss * n, correct += r.correct;
+    const Share share = share_of(n, comm.rank(), comm.size());
+    if (share.size() > 0) {
+      const Buffer& logits = net_.forward(d.sample(first + share.begin), share.size(), false);
+      const LossResult r =
+          loss_and_gradient(loss_, logits, std::span<const int>(d.y).subspan(first + share.begin, share.size()), nullptr);
+      totals[0] += r.loss * share.size(), totals[1] += r.correct;
+    }
     if (verbose) bar.update(first + n, {});
   }
+  comm.sum(totals);
   if (verbose) bar.finish({});
-  return {loss_sum / d.n, double(correct) / d.n};
+  return {totals[0] / d.n, totals[1] / d.n};
 }
 
 std::vector<float> Model::predict(const float* x, int n, int batch_size) {

@@ -43,6 +43,11 @@ void flush_denormals_to_zero() { _mm_setcsr(_mm_getcsr() | 0x8040); }
 
 }  // namespace
 
+Communicator& single_process() {
+  static Communicator one;
+  return one;
+}
+
 Buffer batch_view(const Buffer& b, int n) { return b.cropped(b.dimensions() - 1, 0, n); }
 
 std::vector<int> halide_dims(const Shape& s, int n) {
@@ -130,7 +135,7 @@ Network::KernelRef Network::kernel(int i, Op op, Pass pass, int nth) {
 }
 
 int Network::add_parameter(int node, const char* what, std::vector<int> shape, bool trainable) {
-  Parameter p{std::string(graph_.nodes[node].name.view()) + "/" + what, shape, trainable, {}, {}};
+  Parameter p{std::string(graph_.nodes[node].name.view()) + "/" + what, shape, trainable, {}, {}, node};
   int64_t size = 1;
   for (int d : shape) size *= d;
   p.value.assign(size, 0.0f);
@@ -300,6 +305,7 @@ void Network::backward(std::span<const Buffer> d_logits, bool input_gradient) {
     if (!s.grad_written) continue;  // no gradient reaches it (the fused head: its input has it)
     s.step->backward(*this, batch_view(s.grad, n));
     if (s.grad.data()) give_back(s.grad);
+    if (backward_hook_ && s.has_params) backward_hook_(i);
   }
 }
 

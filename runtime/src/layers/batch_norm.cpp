@@ -1,11 +1,78 @@
 // BatchNormalization's run-time step: batch statistics in training (and the moving statistics they
 // update), the moving statistics at inference, unless the convolution before it applies it there.
 // A vector (after a Dense) runs the 1x1 image's kernels on image views of its tensors.
+// Synchronised across the ranks of a data-parallel training (Network::sync_batch_norm), the
+// statistics and the backward's sums are those of the global batch: reduced over the ranks between
+// a local pass that sums and one that applies, both here (the kernels compute one process's batch).
+#include <cmath>
+#include <vector>
+
 #include "initializers.hpp"
 
 namespace cnngen {
 
 namespace {
+
+// x: a dense (c, w, h, n) tensor, as `pixels` rows of c floats.
+int64_t pixels_of(const Buffer& x) { return static_cast<int64_t>(x.number_of_elements()) / x.dim(0).extent(); }
+
+// The global batch's mean and biased variance per channel, in two exact passes (the mean first,
+// then the squared deviations from it), each summed in double over the ranks. Returns the global
+// number of pixels.
+double global_statistics(Communicator& comm, const Buffer& x, Buffer& mean, Buffer& var) {
+  const int c = x.dim(0).extent();
+  const int64_t pixels = pixels_of(x);
+  const float* in = x.data();
+  std::vector<double> sums(c + 1, 0.0);
+  for (int64_t p = 0; p < pixels; ++p)
+    for (int k = 0; k < c; ++k) sums[k] += in[p * c + k];
+  sums[c] = static_cast<double>(pixels);
+  comm.sum(sums);
+  const double count = sums[c];
+  for (int k = 0; k < c; ++k) mean(k) = static_cast<float>(sums[k] / count);
+  std::vector<double> squares(c, 0.0);
+  for (int64_t p = 0; p < pixels; ++p)
+    for (int k = 0; k < c; ++k) {
+      const double d = double(in[p * c + k]) - mean(k);
+      squares[k] += d * d;
+    }
+  comm.sum(squares);
+  for (int k = 0; k < c; ++k) var(k) = static_cast<float>(squares[k] / count);
+  return count;
+}
+
+// The backward of y = gamma xhat + beta over the global batch: dbeta = sum g, dgamma = sum g xhat
+// (summed over the ranks), dx = gamma rstd (g - dbeta / M - xhat dgamma / M), M pixels in all.
+void global_backward(Communicator& comm, const Buffer& x, const Buffer& g, const Buffer& gamma, const Buffer& mean,
+                     const Buffer& var, float eps, Buffer* dx, Buffer& dgamma, Buffer& dbeta) {
+  const int c = x.dim(0).extent();
+  const int64_t pixels = pixels_of(x);
+  const float *in = x.data(), *grad = g.data();
+  std::vector<float> rstd(c);
+  for (int k = 0; k < c; ++k) rstd[k] = 1.0f / std::sqrt(var(k) + eps);
+  std::vector<double> sums(2 * c + 1, 0.0);  // sum g, sum g xhat, pixels
+  for (int64_t p = 0; p < pixels; ++p)
+    for (int k = 0; k < c; ++k) {
+      const float gv = grad[p * c + k];
+      sums[k] += gv;
+      sums[c + k] += double(gv) * ((in[p * c + k] - mean(k)) * rstd[k]);
+    }
+  sums[2 * c] = static_cast<double>(pixels);
+  comm.sum(sums);
+  const double count = sums[2 * c];
+  for (int k = 0; k < c; ++k) dbeta(k) = static_cast<float>(sums[k]), dgamma(k) = static_cast<float>(sums[c + k]);
+  if (!dx) return;
+  std::vector<float> scale(c), mean_g(c), mean_gx(c);
+  for (int k = 0; k < c; ++k)
+    scale[k] = gamma(k) * rstd[k], mean_g[k] = static_cast<float>(sums[k] / count),
+    mean_gx[k] = static_cast<float>(sums[c + k] / count);
+  float* out = dx->data();
+  for (int64_t p = 0; p < pixels; ++p)
+    for (int k = 0; k < c; ++k) {
+      const float xhat = (in[p * c + k] - mean(k)) * rstd[k];
+      out[p * c + k] = scale[k] * (grad[p * c + k] - mean_g[k] - xhat * mean_gx[k]);
+    }
+}
 
 class BatchNormStep : public LayerStep {
  public:
@@ -37,12 +104,18 @@ class BatchNormStep : public LayerStep {
                                           mv.raw_buffer(), &eps, out.raw_buffer()});
       return;
     }
-    net.run(train_fwd_, "forward", i_, {in.raw_buffer(), gamma.raw_buffer(), beta.raw_buffer(), &eps, out.raw_buffer(),
-                                        mean_.raw_buffer(), var_.raw_buffer()});
+    double count = double(node_.in.h) * node_.in.w * net.batch();
+    if (net.sync_batch_norm()) {  // the global batch's statistics, applied as the inference kernel applies its own
+      count = global_statistics(net.communicator(), in, mean_, var_);
+      net.run(infer_fwd_, "forward", i_, {in.raw_buffer(), gamma.raw_buffer(), beta.raw_buffer(), mean_.raw_buffer(),
+                                          var_.raw_buffer(), &eps, out.raw_buffer()});
+    } else {
+      net.run(train_fwd_, "forward", i_, {in.raw_buffer(), gamma.raw_buffer(), beta.raw_buffer(), &eps, out.raw_buffer(),
+                                          mean_.raw_buffer(), var_.raw_buffer()});
+    }
     // Moving statistics as Keras: m = momentum m + (1 - momentum) batch; the variance unbiased
     // (M / (M - 1)), as TensorFlow's fused batch norm and PyTorch keep it. While estimating,
     // the weight of batch k is 1/k instead: the running mean of all batches seen.
-    const double count = double(node_.in.h) * node_.in.w * net.batch();
     const float unbias = count > 1 ? static_cast<float>(count / (count - 1)) : 1.0f;
     const int estimated = net.batch_norm_estimate_batches();
     const float keep = estimated > 0 ? 1.0f - 1.0f / estimated : node_.settings[batch_norm::momentum];
@@ -52,11 +125,23 @@ class BatchNormStep : public LayerStep {
     }
   }
 
+  bool sums_own_gradients(const Network& net) const override { return net.sync_batch_norm(); }
+
   void backward(Network& net, Buffer g_any) override {
     Buffer in = image_view(net.output(node_.input())), g = image_view(g_any);
     Buffer gamma = net.param_buffer(gamma_, false), dgamma = net.param_buffer(gamma_, true);
     Buffer dbeta = net.param_buffer(beta_, true);
     float eps = node_.settings[batch_norm::epsilon];
+    if (net.sync_batch_norm()) {
+      if (net.needs_gradient(node_.input()))
+        net.emit(node_.input(), [&](Buffer& t_any) {
+          Buffer t = image_view(t_any);
+          global_backward(net.communicator(), in, g, gamma, mean_, var_, eps, &t, dgamma, dbeta);
+        });
+      else
+        global_backward(net.communicator(), in, g, gamma, mean_, var_, eps, nullptr, dgamma, dbeta);
+      return;
+    }
     const auto bwd = [&](Buffer& t_any) {
       Buffer t = image_view(t_any);
       net.run(bwd_, "backward", i_, {in.raw_buffer(), gamma.raw_buffer(), mean_.raw_buffer(), var_.raw_buffer(),
