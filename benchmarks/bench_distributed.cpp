@@ -4,7 +4,7 @@
 //   mpirun --allow-run-as-root -np 2 --mca btl self,tcp build/bin/...       the same over TCP on loopback
 // Each iteration times, on every rank between barriers:
 //   step:      train_on_batch of the global batch of 32 across the ranks (the gradients summed in
-//              buckets while backward runs, BatchNorm synchronised)
+//              buckets while backward runs, BatchNorm synchronised; micro:8, the deterministic mode)
 //   compute:   the same step of this rank's share alone, without any communication
 //   allreduce: one blocking MPI_Allreduce of all 23.5 M gradients
 // and reports rank 0's. hidden_pct = (compute + allreduce - step) / allreduce: the share of the
@@ -38,17 +38,19 @@ void barrier(cnngen::Communicator& comm) {
   comm.sum(std::span(&token, 1));
 }
 
-std::unique_ptr<cnngen::Model> resnet50_model(cnngen::Communicator& comm) {
+std::unique_ptr<cnngen::Model> resnet50_model(cnngen::Communicator& comm, int micro_batch) {
   auto m = std::make_unique<cnngen::Model>(resnet50::model, cnngen::generated::resnet50());
   m->set_communicator(comm);
+  m->set_micro_batch(micro_batch);
   m->compile(std::make_unique<cnngen::Adam>(), cnngen::LossKind::categorical_crossentropy);
   return m;
 }
 
 void step_parts(benchmark::State& state) {
   cnngen::Communicator& comm = cnngen::world();
-  const int n = static_cast<int>(state.range(0));
-  auto global = resnet50_model(comm), alone = resnet50_model(cnngen::single_process());
+  const int n = static_cast<int>(state.range(0)), micro_batch = static_cast<int>(state.range(1));
+  // The share alone is the plain step (no micro-batches): what the deterministic mode costs shows.
+  auto global = resnet50_model(comm, micro_batch), alone = resnet50_model(cnngen::single_process(), 0);
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> d(0, 1);
   const int64_t sample = 64 * 64 * 3;
@@ -56,7 +58,7 @@ void step_parts(benchmark::State& state) {
   for (float& v : x) v = d(rng);
   std::vector<int> y(n);
   for (int i = 0; i < n; ++i) y[i] = i % 6;
-  const cnngen::Share share = cnngen::share_of(n, comm.rank(), comm.size());
+  const cnngen::Share share = global->share_for(n);
   std::vector<float> gradients(23'546'886, 1.0f);
   const auto alone_step = [&] { alone->train_on_batch(x.data() + share.begin * sample, std::span(y).subspan(share.begin, share.size()), share.size()); };
   global->train_on_batch(x.data(), y, n);  // warm: buffers, Adam's slots, MPI's connections
@@ -101,8 +103,10 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("processes_x_threads", std::to_string(comm.size()) + "x" + std::to_string(threads));
   const char* count_env = std::getenv("CNNGEN_BENCH_ITERATIONS");  // the same on every rank
   const int iterations = count_env && *count_env ? std::max(1, std::atoi(count_env)) : 10;
+  // micro 0: the plain data-parallel step; micro 8: the deterministic mode's (4 micro-batches).
   benchmark::RegisterBenchmark("resnet50_step_parts", step_parts)
-      ->ArgName("n")->Arg(32)->Iterations(iterations)->UseManualTime()->Unit(benchmark::kMillisecond);
+      ->ArgNames({"n", "micro"})->Args({32, 0})->Args({32, 8})->Iterations(iterations)->UseManualTime()
+      ->Unit(benchmark::kMillisecond);
   // Rank 0 reports; the others run the same benchmarks silently (and write no --benchmark_out).
   std::vector<char*> args(argv, argv + argc);
   if (comm.rank() != 0) std::erase_if(args, [](const char* a) { return std::strncmp(a, "--benchmark_out", 15) == 0; });

@@ -5,6 +5,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace cnngen {
 
@@ -22,6 +23,12 @@ class Communicator {
   // Rank `root`'s values to every rank.
   virtual void broadcast(std::span<float>, int /*root*/) {}
   virtual void broadcast(std::span<double>, int /*root*/) {}
+
+  // Every rank's values, concatenated in rank order (each rank may give another count).
+  virtual std::vector<double> gather_all(std::span<const double> mine) { return {mine.begin(), mine.end()}; }
+  // Blocking point to point (a single process has no one to talk to: never called there).
+  virtual void send(std::span<const float>, int /*to*/) {}
+  virtual void receive(std::span<float>, int /*from*/) {}
 
   // A non-blocking sum in place: the buffer must be left alone until wait(). Open MPI moves data
   // only inside MPI calls: progress() lets the started sums advance between layers.

@@ -74,11 +74,23 @@ class Model {
   // too, so that N ranks compute what one process computes on the whole batch (Network).
   void set_communicator(Communicator& comm, bool sync_batch_norm = true);
   Communicator& communicator() const { return net_.communicator(); }
+  // The deterministic mode: every batch is cut into micro-batches of `samples` (0: off), dealt
+  // whole to the ranks, and every sum over the batch (the gradients, BatchNorm's statistics, the
+  // loss) is taken per micro-batch and added in their order: any number of ranks up to the
+  // micro-batches of a batch trains bit for bit as one process does. It costs a weight-gradient
+  // kernel call per micro-batch and a chain of the gradients through the ranks, with no overlap.
+  // Needs synchronised BatchNorm.
+  void set_micro_batch(int samples);
+  int micro_batch() const { return micro_batch_; }
+  // The samples of a global batch of n this rank runs.
+  Share share_for(int n) const;
   // Rank root's parameters (moving statistics included) and optimizer state, on every rank.
   void broadcast_state(int root = 0);
 
   void compile(std::unique_ptr<Optimizer> optimizer, LossKind loss);
   History fit(const Dataset& train, const FitOptions& options);
+  // What fit refuses before it starts (the data's shape, a batch some rank would get nothing of).
+  void check_fit(const Dataset& train, const FitOptions& options) const;
   Evaluation evaluate(const Dataset& data, int batch_size = 32, bool verbose = true);
   // Probabilities, n x classes, row-major.
   std::vector<float> predict(const float* x, int n, int batch_size = 32);
@@ -107,6 +119,10 @@ class Model {
   void check_split(int samples, int batch_size, const char* what) const;
   // Without synchronised BatchNorm, each rank's moving statistics are its own: averaged over the ranks.
   void average_moving_statistics();
+  // plan_batch: share_for, and the network told the share's micro-batches.
+  Share plan_batch(int n);
+  // The last training forward's losses and counts over the global batch of n (labels: this rank's).
+  ModelLoss batch_loss(std::span<const int> labels, int n);
   Metrics training_metrics(double loss_sum, const std::vector<double>& head_loss_sum, int correct, int seen) const;
   Network net_;
   std::unique_ptr<Optimizer> optimizer_;
@@ -115,6 +131,8 @@ class Model {
   std::vector<Buffer> d_logits_;  // one per output
   double base_learning_rate_ = 0;
   std::unique_ptr<GradientReducer> reducer_;  // with ranks
+  int micro_batch_ = 0;
+  bool sync_batch_norm_ = true;
 };
 
 }  // namespace cnngen

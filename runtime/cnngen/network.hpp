@@ -27,6 +27,7 @@ template <class T>
 struct AlignedAllocator {
   using value_type = T;
   static constexpr std::align_val_t alignment{128};
+  static constexpr int64_t alignment_floats = 128 / sizeof(float);
   AlignedAllocator() = default;
   template <class U>
   AlignedAllocator(const AlignedAllocator<U>&) {}
@@ -153,10 +154,29 @@ class Network {
 
   // The ranks a data-parallel training shares each batch with (Model::set_communicator). With
   // sync_batch_norm, a training forward's BatchNorm statistics are those of the global batch: every
-  // rank's samples reduced, as one process computes them on the whole batch.
-  void set_communicator(Communicator& comm, bool sync_batch_norm) { comm_ = &comm, sync_bn_ = sync_batch_norm; }
+  // rank's samples reduced (sum_over_batch), as one process computes them on the whole batch.
+  void set_communicator(Communicator& comm, bool sync_batch_norm) {
+    comm_ = &comm, sync_bn_ = sync_batch_norm;
+    packed_offset_.clear();  // which layers sum their own gradients may have changed
+  }
   Communicator& communicator() const { return *comm_; }
-  bool sync_batch_norm() const { return sync_bn_ && comm_->size() > 1; }
+  // Whether BatchNorm's training statistics and backward sums go through sum_over_batch.
+  bool sync_batch_norm() const { return sync_bn_ && (comm_->size() > 1 || deterministic()); }
+
+  // ---- Sums over the batch (batch_reduction.cpp) ----
+  // The deterministic mode (Model::set_micro_batch): the next training batch's share is cut into
+  // these micro-batches (samples of the share, in order), and every sum over the batch is taken
+  // per micro-batch and added in the global batch's order of them: the same sums, bit for bit, on
+  // one process or many. Empty: off, the share is one segment.
+  void set_micro_batches(std::vector<Share> micro_batches, int first_index);
+  bool deterministic() const { return !micro_batches_.empty(); }
+  // The share's segments whose sums are taken apart: its micro-batches, or the share whole.
+  std::vector<Share> segments() const;
+  // partials: `width` values per segment. Returns their sums over every segment of every rank.
+  std::vector<double> sum_over_batch(std::span<const double> partials, int width);
+  // Deterministic mode, after backward: each parameter's gradient, the micro-batches' added in the
+  // global order over every rank (a chain: rank r adds its own to rank r-1's sum), on every rank.
+  void fold_segment_gradients();
   // Called by backward after each node's gradients are final (its layer's backward has run): a
   // data-parallel training starts summing them while the layers before it still run.
   void set_backward_hook(std::function<void(int node)> hook) { backward_hook_ = std::move(hook); }
@@ -187,6 +207,10 @@ class Network {
   int add_parameter(int node, const char* what, std::vector<int> shape, bool trainable);
   Buffer param_buffer(int index, bool grad);
   void run(KernelRef k, const char* what, int node, std::vector<void*> args);
+  // Runs a weight-gradient kernel (input, output gradient -> kernel gradient [, bias gradient]) of
+  // parameters w and b (-1: none): into their gradients, or in the deterministic mode per
+  // micro-batch into segment gradients that fold_segment_gradients() adds in order.
+  void weight_gradient(KernelRef k, int node, const Buffer& in, const Buffer& g, int w, int b);
   int batch() const { return batch_; }
   // Node i's output for the current batch, and the same buffer at full capacity (to alias).
   Buffer output(int node) const { return batch_view(slots_[node].out, batch_); }
@@ -244,6 +268,13 @@ class Network {
   Communicator* comm_ = &single_process();
   bool sync_bn_ = true;
   std::function<void(int)> backward_hook_;
+  std::vector<Share> micro_batches_;  // deterministic mode: this share's micro-batches
+  int first_micro_batch_ = 0;         // the global index of the first
+  // Deterministic mode: the kernel gradients of each micro-batch, packed (offsets per parameter, -1
+  // for a parameter not packed), for fold_segment_gradients.
+  std::vector<FloatArray> segment_grads_;
+  std::vector<int64_t> packed_offset_;
+  FloatArray fold_;  // the sum the rank before sends
 };
 
 // dst += src, elementwise.

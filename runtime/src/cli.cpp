@@ -60,7 +60,7 @@ struct Args {
 const std::map<std::string, std::vector<std::string>> kCommandOptions = {
     {"summary", {}},
     {"train", {"--data", "--epochs", "--batch-size", "--lr", "--seed", "--threads", "--checkpoint", "--resume", "--augment",
-               "--lr-schedule", "--bn-estimate", "--sync-bn"}},
+               "--lr-schedule", "--bn-estimate", "--sync-bn", "--micro-batch"}},
     {"evaluate", {"--data", "--checkpoint", "--threads"}},
     {"predict", {"--checkpoint", "--threads"}},
 };
@@ -157,6 +157,7 @@ void usage(const Program& p, std::ostream& out) {
       << "       " << p.name << " train    [--data DIR] [--epochs N] [--batch-size N] [--lr X] [--seed N] [--threads N]\n"
       << "                         [--checkpoint FILE] [--resume] [--augment on|off]\n"
       << "                         [--lr-schedule constant|cosine] [--bn-estimate on|off] [--sync-bn on|off]\n"
+      << "                         [--micro-batch M]\n"
       << "       " << p.name << " evaluate [--data DIR|FILE.h5] [--checkpoint FILE] [--threads N]\n"
       << "       " << p.name << " predict  IMAGE... [--checkpoint FILE] [--threads N]\n\n"
       << "Model " << p.graph.name << ". " << p.task << "\n"
@@ -171,7 +172,9 @@ void usage(const Program& p, std::ostream& out) {
       << "training; --bn-estimate: BatchNorm statistics re-estimated on the training set before each evaluation.\n"
       << "Under mpirun -np N, train and evaluate split every batch across the N processes (--batch-size is the\n"
       << "global batch); --sync-bn on (default) computes BatchNorm's statistics over the global batch, off per\n"
-      << "process. --threads defaults to this machine's cores shared among its processes.\n";
+      << "process. --threads defaults to this machine's cores shared among its processes. --micro-batch M: the\n"
+      << "deterministic mode, every sum over a batch taken per M samples and added in order, so that any number\n"
+      << "of processes (up to the batch's micro-batches) trains bit for bit as one does.\n";
 }
 
 // --data, else $CNNGEN_DATA, else the program's own default (a program built in this repository
@@ -214,6 +217,7 @@ struct Settings {
   double lr = 0;
   bool lr_given = false;
   bool sync_bn = true;
+  int micro_batch = 0;  // 0: not the deterministic mode
   FitOptions fit;
 };
 
@@ -237,6 +241,8 @@ Settings settings(const Program& p, const Args& a) {
   fit.cosine_decay = switch_option(a, "--lr-schedule", p.cosine_decay, "cosine", "constant");
   fit.estimate_batch_norm = switch_option(a, "--bn-estimate", p.estimate_batch_norm);
   s.sync_bn = switch_option(a, "--sync-bn", true);
+  s.micro_batch = static_cast<int>(int_option(a, "--micro-batch", 0, 1, kMaxBatch));
+  if (s.micro_batch > 0 && !s.sync_bn) throw UsageError("--micro-batch needs --sync-bn on (the deterministic mode sums BatchNorm's statistics too)");
   return s;
 }
 
@@ -260,11 +266,15 @@ int train(const Program& p, const Args& a, Settings s) {
   if (comm.size() > 1)
     std::cout << "Data parallel: " << comm.size() << " processes x " << s.threads << " threads, global batch "
               << s.fit.batch_size << ", BatchNorm statistics " << (s.sync_bn ? "synchronised" : "per process") << std::endl;
+  if (s.micro_batch > 0)
+    std::cout << "Deterministic: sums over each batch taken per micro-batch of " << s.micro_batch << " and added in order"
+              << std::endl;
   FitOptions& fit = s.fit;
   fit.validation = &test;
 
   Model model(p.graph, p.kernels);
   model.set_communicator(comm, s.sync_bn);
+  model.set_micro_batch(s.micro_batch);
   model.network().initialize(fit.seed);
   model.compile(std::make_unique<Adam>(s.lr), p.loss);
   if (a.options.count("--resume")) {
@@ -287,6 +297,7 @@ int train(const Program& p, const Args& a, Settings s) {
       if (root) save_checkpoint(ckpt, model.network(), model.optimizer(), {logs.epoch});
     });
   };
+  on_every_rank(comm, [&] { model.check_fit(train, fit); });
   model.fit(train, fit);
   print_evaluation(model.evaluate(test, fit.batch_size));
   print_profile(model);

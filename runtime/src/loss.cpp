@@ -7,9 +7,11 @@
 
 namespace cnngen {
 
-LossResult loss_and_gradient(LossKind kind, const Buffer& logits, std::span<const int> labels, Buffer* d_logits) {
+LossResult loss_and_gradient(LossKind kind, const Buffer& logits, std::span<const int> labels, Buffer* d_logits,
+                             int mean_over) {
   const int classes = logits.dim(0).extent(), n = logits.dim(1).extent();
   if (static_cast<int>(labels.size()) != n) throw std::invalid_argument("loss: labels and logits differ in batch size");
+  const int over = mean_over > 0 ? mean_over : n;
   LossResult r;
   for (int i = 0; i < n; ++i) {
     const int y = labels[i];
@@ -19,7 +21,7 @@ LossResult loss_and_gradient(LossKind kind, const Buffer& logits, std::span<cons
       const double z = logits(0, i);
       r.loss += std::max(z, 0.0) - z * y + std::log1p(std::exp(-std::abs(z)));
       r.correct += (z > 0) == (y == 1);
-      if (d_logits) (*d_logits)(0, i) = static_cast<float>((1.0 / (1.0 + std::exp(-z)) - y) / n);
+      if (d_logits) (*d_logits)(0, i) = static_cast<float>((1.0 / (1.0 + std::exp(-z)) - y) / over);
     } else {
       if (y < 0 || y >= classes)
         throw std::invalid_argument("label " + std::to_string(y) + " is out of range for " + std::to_string(classes) + " classes");
@@ -33,14 +35,15 @@ LossResult loss_and_gradient(LossKind kind, const Buffer& logits, std::span<cons
       r.correct += best == y;
       if (d_logits)
         for (int c = 0; c < classes; ++c)
-          (*d_logits)(c, i) = static_cast<float>((std::exp(logits(c, i) - mx) / total - (c == y)) / n);
+          (*d_logits)(c, i) = static_cast<float>((std::exp(logits(c, i) - mx) / total - (c == y)) / over);
     }
   }
   r.loss /= n;
   return r;
 }
 
-ModelLoss model_loss(LossKind kind, const Network& net, std::span<const int> labels, std::vector<Buffer>* d_logits) {
+ModelLoss model_loss(LossKind kind, const Network& net, std::span<const int> labels, std::vector<Buffer>* d_logits,
+                     int mean_over) {
   ModelLoss total;
   const int heads = net.last_forward_training() ? static_cast<int>(net.heads().size()) : 1;
   if (d_logits) d_logits->resize(heads);
@@ -53,7 +56,7 @@ ModelLoss model_loss(LossKind kind, const Network& net, std::span<const int> lab
         slot = Buffer(logits.dim(0).extent(), logits.dim(1).extent());
       d = &slot;
     }
-    const LossResult r = loss_and_gradient(kind, logits, labels, d);
+    const LossResult r = loss_and_gradient(kind, logits, labels, d, mean_over);
     const float weight = net.heads()[h].loss_weight;
     if (d && weight != 1.0f) d->for_each_value([weight](float& v) { v *= weight; });
     total.loss += weight * r.loss;

@@ -21,9 +21,20 @@ Model::Model(Model&&) noexcept = default;
 Model::~Model() = default;
 
 void Model::set_communicator(Communicator& comm, bool sync_batch_norm) {
+  if (micro_batch_ > 0 && !sync_batch_norm)
+    throw std::invalid_argument("the deterministic mode (micro-batches) needs synchronised BatchNorm (--sync-bn on)");
+  sync_batch_norm_ = sync_batch_norm;
   net_.set_communicator(comm, sync_batch_norm);
   reducer_.reset();
   if (comm.size() > 1) reducer_ = std::make_unique<GradientReducer>(net_);
+}
+
+void Model::set_micro_batch(int samples) {
+  if (samples < 0) throw std::invalid_argument("micro-batch: a negative number of samples");
+  if (samples > 0 && !sync_batch_norm_)
+    throw std::invalid_argument("the deterministic mode (micro-batches) needs synchronised BatchNorm (--sync-bn on)");
+  micro_batch_ = samples;
+  if (samples == 0) net_.set_micro_batches({}, 0);
 }
 
 void Model::broadcast_state(int root) {
@@ -50,16 +61,25 @@ void Model::broadcast_state(int root) {
   }
 }
 
+void Model::check_fit(const Dataset& train, const FitOptions& o) const {
+  if (o.batch_size <= 0) throw std::invalid_argument("fit: batch size must be positive");
+  check_data(train, "training");
+  check_split(train.n, o.batch_size, "training");
+  if (o.validation) check_data(*o.validation, "validation");
+}
+
 void Model::check_split(int samples, int batch_size, const char* what) const {
   const int ranks = communicator().size();
-  const int last = samples % batch_size;
-  if (ranks == 1 || (std::min(batch_size, samples) >= ranks && (last == 0 || last >= ranks))) return;
-  throw std::invalid_argument(std::string(what) + ": a batch of " + std::to_string(std::min(batch_size, samples)) +
-                              (last && last < ranks ? " (the last batch of the " + std::to_string(samples) + " samples: " +
-                                                          std::to_string(last) + ")"
-                                                    : std::string()) +
-                              " leaves some of the " + std::to_string(ranks) +
-                              " ranks without a sample: choose a --batch-size that gives each rank one");
+  // What is dealt out: samples, or in the deterministic mode whole micro-batches.
+  const auto units = [&](int n) { return micro_batch_ > 0 ? (n + micro_batch_ - 1) / micro_batch_ : n; };
+  const int first = std::min(batch_size, samples), last = samples % batch_size;
+  if (units(first) >= ranks && (last == 0 || units(last) >= ranks)) return;
+  const int short_batch = units(first) < ranks ? first : last;
+  throw std::invalid_argument(std::string(what) + ": a batch of " + std::to_string(short_batch) +
+                              (short_batch == last && last != first ? " (the last of the " + std::to_string(samples) + " samples)" : "") +
+                              (micro_batch_ > 0 ? " in micro-batches of " + std::to_string(micro_batch_) : "") +
+                              " leaves some of the " + std::to_string(ranks) + " ranks without " +
+                              (micro_batch_ > 0 ? "a micro-batch" : "a sample") + ": choose a --batch-size that gives each rank one");
 }
 
 void Model::average_moving_statistics() {
@@ -111,34 +131,77 @@ bool all_finite(const FloatArray& v) {
 
 }  // namespace
 
+Share Model::share_for(int n) const {
+  const Communicator& comm = communicator();
+  if (micro_batch_ == 0) {
+    if (n < comm.size())  // refused on every rank alike, before any collective
+      throw std::invalid_argument("a batch of " + std::to_string(n) + " leaves some of the " + std::to_string(comm.size()) +
+                                  " ranks without a sample");
+    return share_of(n, comm.rank(), comm.size());
+  }
+  // Deterministic mode: whole micro-batches per rank, the same cut whatever the number of ranks.
+  const int m = micro_batch_, parts = (n + m - 1) / m;
+  if (parts < comm.size())
+    throw std::invalid_argument("a batch of " + std::to_string(n) + " in micro-batches of " + std::to_string(m) + " makes " +
+                                std::to_string(parts) + ", fewer than the " + std::to_string(comm.size()) + " ranks");
+  const Share mine = share_of(parts, comm.rank(), comm.size());
+  return {mine.begin * m, std::min(mine.end * m, n)};
+}
+
+Share Model::plan_batch(int n) {
+  const Share samples = share_for(n);
+  if (micro_batch_ == 0) return samples;
+  const int m = micro_batch_, first = samples.begin / m;
+  std::vector<Share> micro;
+  for (int at = samples.begin; at < samples.end; at += m)
+    micro.push_back({at - samples.begin, std::min(at + m, samples.end) - samples.begin});
+  net_.set_micro_batches(std::move(micro), first);
+  return samples;
+}
+
+ModelLoss Model::batch_loss(std::span<const int> labels, int n) {
+  // Per segment: the loss sum, the main head's correct count, then each head's loss sum and count.
+  const int heads = static_cast<int>(net_.heads().size());
+  const std::vector<Share> segments = net_.segments();
+  const int width = 2 + 2 * heads;
+  std::vector<double> partials(segments.size() * width, 0.0);
+  for (int h = 0; h < heads; ++h) {
+    const Buffer logits = net_.logits(h);
+    for (size_t s = 0; s < segments.size(); ++s) {
+      const Share seg = segments[s];
+      const Buffer view(const_cast<float*>(logits.data()) + seg.begin * logits.dim(1).stride(), {logits.dim(0).extent(), seg.size()});
+      const LossResult r = loss_and_gradient(loss_, view, labels.subspan(seg.begin, seg.size()), nullptr);
+      double* at = partials.data() + s * width;
+      at[0] += net_.heads()[h].loss_weight * r.loss * seg.size();
+      if (h == 0) at[1] = r.correct;
+      at[2 + 2 * h] = r.loss * seg.size(), at[3 + 2 * h] = r.correct;
+    }
+  }
+  const std::vector<double> total = net_.sum_over_batch(partials, width);
+  ModelLoss r{total[0] / n, static_cast<int>(total[1]), {}};
+  for (int h = 0; h < heads; ++h) r.heads.push_back({total[2 + 2 * h] / n, static_cast<int>(total[3 + 2 * h])});
+  return r;
+}
+
 ModelLoss Model::train_on_batch(const float* x, std::span<const int> labels, int n) {
   if (!optimizer_) throw std::logic_error("train_on_batch: compile the model first");
-  Communicator& comm = communicator();
-  const Share share = share_of(n, comm.rank(), comm.size());
-  if (comm.size() > 1) {
-    if (n < comm.size())  // refused on every rank alike, before any collective
-      throw std::invalid_argument("train_on_batch: a batch of " + std::to_string(n) + " leaves some of the " +
-                                  std::to_string(comm.size()) + " ranks without a sample");
+  const Share share = plan_batch(n);
+  if (communicator().size() > 1) {
     std::vector<uint32_t> seeds = net_.upcoming_sample_seeds(n);  // the global batch's, as one process draws them
     net_.set_sample_seeds({seeds.begin() + share.begin, seeds.begin() + share.end});
   }
   const int64_t sample = net_.graph().input_shape().size();
+  const std::span<const int> mine = labels.subspan(share.begin, share.size());
   net_.forward(x + share.begin * sample, share.size(), true);
-  ModelLoss r = model_loss(loss_, net_, labels.subspan(share.begin, share.size()), &d_logits_);
-  if (comm.size() > 1) {
-    // Each rank's gradient of its share's mean loss, weighed by its share: their sum is the
-    // gradient of the global batch's mean. The losses and counts are summed the same way.
-    const float weight = float(share.size()) / float(n);
-    for (Buffer& d : d_logits_) d.for_each_value([weight](float& v) { v *= weight; });
-    std::vector<double> totals{r.loss * share.size(), double(r.correct)};
-    for (const LossResult& h : r.heads) totals.push_back(h.loss * share.size()), totals.push_back(h.correct);
-    comm.sum(totals);
-    r.loss = totals[0] / n, r.correct = static_cast<int>(totals[1]);
-    for (size_t h = 0; h < r.heads.size(); ++h)
-      r.heads[h].loss = totals[2 + 2 * h] / n, r.heads[h].correct = static_cast<int>(totals[3 + 2 * h]);
-  }
+  // Each rank's gradient is that of the global batch's mean loss over its share: their sum is the
+  // global batch's gradient.
+  model_loss(loss_, net_, mine, &d_logits_, n);
+  const ModelLoss r = batch_loss(mine, n);
   if (!std::isfinite(r.loss)) throw TrainingDiverged(std::isnan(r.loss) ? "the loss is nan" : "the loss is infinite");
-  if (reducer_) {  // the hook lives for this backward only: a moved Model leaves no dangling one behind
+  if (net_.deterministic()) {
+    net_.backward(d_logits_);
+    net_.fold_segment_gradients();
+  } else if (reducer_) {  // the hook lives for this backward only: a moved Model leaves no dangling one behind
     reducer_->begin();
     net_.set_backward_hook([this](int node) { reducer_->node_done(net_, node); });
     try {
@@ -208,12 +271,11 @@ Metrics Model::training_metrics(double loss_sum, const std::vector<double>& head
 void Model::estimate_batch_norm(const Dataset& data, int batch_size) {
   check_data(data, "batch-norm estimation");
   check_split(data.n, batch_size, "batch-norm estimation");
-  const Communicator& comm = communicator();
   net_.begin_batch_norm_estimate();
   try {
     for (int first = 0; first < data.n; first += batch_size) {
       const int n = std::min(batch_size, data.n - first);
-      const Share share = share_of(n, comm.rank(), comm.size());
+      const Share share = plan_batch(n);
       std::vector<uint32_t> seeds;
       for (int i = share.begin; i < share.end; ++i) seeds.push_back(sample_seed(0, kEstimateEpoch, first + i));
       net_.set_sample_seeds(std::move(seeds));
@@ -229,10 +291,7 @@ void Model::estimate_batch_norm(const Dataset& data, int batch_size) {
 
 History Model::fit(const Dataset& train, const FitOptions& o) {
   if (!optimizer_) throw std::logic_error("fit: compile the model first");
-  if (o.batch_size <= 0) throw std::invalid_argument("fit: batch size must be positive");
-  check_data(train, "training");
-  check_split(train.n, o.batch_size, "training");
-  if (o.validation) check_data(*o.validation, "validation");
+  check_fit(train, o);
   // With ranks, rank 0 alone prints.
   const Communicator& comm = communicator();
   const bool verbose = o.verbose && comm.rank() == 0;
@@ -258,7 +317,7 @@ History Model::fit(const Dataset& train, const FitOptions& o) {
       batch_x_.resize(static_cast<size_t>(n) * sample);
       batch_y.resize(n);
       std::vector<uint32_t> seeds(n);
-      const Share share = share_of(n, comm.rank(), comm.size());  // the samples this rank runs
+      const Share share = share_for(n);  // the samples this rank runs
       for (int i = 0; i < n; ++i) {
         if (i >= share.begin && i < share.end) augmented_copy(train, order[first + i], o, epoch, batch_x_.data() + i * sample);
         batch_y[i] = train.y[order[first + i]];

@@ -78,6 +78,26 @@ class MpiWorld : public Communicator {
     in_pieces(v, [root](double* p, int n) { check(MPI_Bcast(p, n, MPI_DOUBLE, root, MPI_COMM_WORLD), "broadcast"); });
   }
 
+  std::vector<double> gather_all(std::span<const double> mine) override {
+    int count = static_cast<int>(mine.size());
+    std::vector<int> counts(size_), offsets(size_);
+    check(MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD), "allgather");
+    int total = 0;
+    for (int r = 0; r < size_; ++r) offsets[r] = total, total += counts[r];
+    std::vector<double> all(total);
+    check(MPI_Allgatherv(mine.data(), count, MPI_DOUBLE, all.data(), counts.data(), offsets.data(), MPI_DOUBLE, MPI_COMM_WORLD),
+          "allgatherv");
+    return all;
+  }
+  void send(std::span<const float> v, int to) override {
+    in_pieces(v, [to](const float* p, int n) { check(MPI_Send(p, n, MPI_FLOAT, to, 0, MPI_COMM_WORLD), "send"); });
+  }
+  void receive(std::span<float> v, int from) override {
+    in_pieces(v, [from](float* p, int n) {
+      check(MPI_Recv(p, n, MPI_FLOAT, from, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "receive");
+    });
+  }
+
   Request start_sum(std::span<float> v) override {
     if (v.size() > INT_MAX) throw std::invalid_argument("start_sum: a bucket of more than INT_MAX floats");
     requests_.push_back(MPI_REQUEST_NULL);

@@ -3,6 +3,7 @@
 #  - two epochs on 2 and on 3 processes (shares of 16 + 16 and 11 + 11 + 10 of each batch of 32) end
 #    within 1% of one process's loss and 2 points of its accuracy, epoch by epoch; rank 0 alone prints;
 #  - a training of 2 processes resumed on 3 continues the same curve;
+#  - in the deterministic mode (--micro-batch), 1, 2 and 3 processes train bit for bit alike;
 #  - a rank that cannot read its data stops every rank with the same one-line error.
 # Prints how far each run drifted (benchmarks/RESULTS.md quotes it).
 # usage: distributed.sh PROGRAM DATA_DIR MPIEXEC
@@ -42,6 +43,19 @@ grep -q "Resuming from .* after epoch 1$" "$work/moved2.log" || { echo "FAIL: di
 cat "$work/moved1.log" "$work/moved2.log" > "$work/moved.log"
 agree "$work/one.log" "$work/moved.log" "2 then 3 processes"
 
+# The deterministic mode (micro-batches of 2: 16 per batch, 8 + 8 and 6 + 5 + 5): one process on
+# two threads and 2 and 3 processes on one each write the same checkpoint, byte for byte.
+det=(--epochs 2 --micro-batch 2 --augment on --bn-estimate on)
+"$prog" "${args[@]}" "${det[@]}" --threads 2 --checkpoint "$work/det1.ckpt" > "$work/det1.log"
+for ranks in 2 3; do
+  "${mpi[@]}" -np $ranks "$prog" "${args[@]}" "${det[@]}" --checkpoint "$work/det$ranks.ckpt" > "$work/det$ranks.log"
+  cmp "$work/det1.ckpt" "$work/det$ranks.ckpt" ||
+    { echo "FAIL: the deterministic mode on $ranks processes differs from one process"; cat "$work/det$ranks.log"; exit 1; }
+  [ "$(epochs "$work/det1.log")" = "$(epochs "$work/det$ranks.log")" ] ||
+    { echo "FAIL: the deterministic mode on $ranks processes printed other figures"; exit 1; }
+done
+echo "deterministic mode: 1, 2 and 3 processes wrote the same checkpoint"
+
 # Rank 1 reads a data folder that is not there (MPMD: its own command line): every rank stops.
 start=$SECONDS
 set +e
@@ -54,4 +68,13 @@ grep -q "^happy_model: error: data /nonexistent/signs not found: pass --data DIR
   { echo "FAIL: the error of the rank without data is not reported"; cat "$work/bad.log"; exit 1; }
 [ "$(grep -c 'error:' "$work/bad.log")" = 1 ] || { echo "FAIL: the error is not said once"; cat "$work/bad.log"; exit 1; }
 [ $((SECONDS - start)) -lt 30 ] || { echo "FAIL: the failed job took $((SECONDS - start)) s to end"; exit 1; }
+
+# A batch that leaves a rank without a micro-batch is refused by every rank, said once.
+set +e
+"${mpi[@]}" -np 3 "$prog" "${args[@]}" --epochs 1 --micro-batch 4 --checkpoint "$work/short.ckpt" > "$work/short.log" 2>&1
+rc=$?
+set -e
+[ $rc -ne 0 ] && [ "$(grep -c 'error:' "$work/short.log")" = 1 ] &&
+  grep -q "error: training: a batch of 8 (the last of the 360 samples) in micro-batches of 4 leaves some of the 3 ranks without a micro-batch" "$work/short.log" ||
+  { echo "FAIL: a batch too small for the ranks is not one clear error"; cat "$work/short.log"; exit 1; }
 echo "data-parallel trainings agree with one process"

@@ -13,60 +13,74 @@ namespace cnngen {
 
 namespace {
 
-// x: a dense (c, w, h, n) tensor, as `pixels` rows of c floats.
-int64_t pixels_of(const Buffer& x) { return static_cast<int64_t>(x.number_of_elements()) / x.dim(0).extent(); }
+// x: a dense (c, w, h, n) tensor: `pixels` rows of c floats, those of sample i after sample i - 1's.
+int64_t pixels_per_sample(const Network& net, const Buffer& x) {
+  return static_cast<int64_t>(x.number_of_elements()) / x.dim(0).extent() / net.batch();
+}
 
 // The global batch's mean and biased variance per channel, in two exact passes (the mean first,
-// then the squared deviations from it), each summed in double over the ranks. Returns the global
-// number of pixels.
-double global_statistics(Communicator& comm, const Buffer& x, Buffer& mean, Buffer& var) {
+// then the squared deviations from it), each summed in double per segment of the batch and over the
+// ranks (Network::sum_over_batch). Returns the global number of pixels.
+double global_statistics(Network& net, const Buffer& x, Buffer& mean, Buffer& var) {
   const int c = x.dim(0).extent();
-  const int64_t pixels = pixels_of(x);
+  const int64_t per_sample = pixels_per_sample(net, x);
+  const std::vector<Share> segments = net.segments();
   const float* in = x.data();
-  std::vector<double> sums(c + 1, 0.0);
-  for (int64_t p = 0; p < pixels; ++p)
-    for (int k = 0; k < c; ++k) sums[k] += in[p * c + k];
-  sums[c] = static_cast<double>(pixels);
-  comm.sum(sums);
-  const double count = sums[c];
-  for (int k = 0; k < c; ++k) mean(k) = static_cast<float>(sums[k] / count);
-  std::vector<double> squares(c, 0.0);
-  for (int64_t p = 0; p < pixels; ++p)
-    for (int k = 0; k < c; ++k) {
-      const double d = double(in[p * c + k]) - mean(k);
-      squares[k] += d * d;
-    }
-  comm.sum(squares);
-  for (int k = 0; k < c; ++k) var(k) = static_cast<float>(squares[k] / count);
+  std::vector<double> sums(segments.size() * (c + 1), 0.0);
+  for (size_t s = 0; s < segments.size(); ++s) {
+    double* part = sums.data() + s * (c + 1);
+    for (int64_t p = segments[s].begin * per_sample; p < segments[s].end * per_sample; ++p)
+      for (int k = 0; k < c; ++k) part[k] += in[p * c + k];
+    part[c] = static_cast<double>(segments[s].size() * per_sample);
+  }
+  const std::vector<double> total = net.sum_over_batch(sums, c + 1);
+  const double count = total[c];
+  for (int k = 0; k < c; ++k) mean(k) = static_cast<float>(total[k] / count);
+  std::vector<double> squares(segments.size() * c, 0.0);
+  for (size_t s = 0; s < segments.size(); ++s) {
+    double* part = squares.data() + s * c;
+    for (int64_t p = segments[s].begin * per_sample; p < segments[s].end * per_sample; ++p)
+      for (int k = 0; k < c; ++k) {
+        const double d = double(in[p * c + k]) - mean(k);
+        part[k] += d * d;
+      }
+  }
+  const std::vector<double> deviations = net.sum_over_batch(squares, c);
+  for (int k = 0; k < c; ++k) var(k) = static_cast<float>(deviations[k] / count);
   return count;
 }
 
 // The backward of y = gamma xhat + beta over the global batch: dbeta = sum g, dgamma = sum g xhat
-// (summed over the ranks), dx = gamma rstd (g - dbeta / M - xhat dgamma / M), M pixels in all.
-void global_backward(Communicator& comm, const Buffer& x, const Buffer& g, const Buffer& gamma, const Buffer& mean,
+// (summed as the statistics are), dx = gamma rstd (g - dbeta / M - xhat dgamma / M), M pixels in all.
+void global_backward(Network& net, const Buffer& x, const Buffer& g, const Buffer& gamma, const Buffer& mean,
                      const Buffer& var, float eps, Buffer* dx, Buffer& dgamma, Buffer& dbeta) {
   const int c = x.dim(0).extent();
-  const int64_t pixels = pixels_of(x);
+  const int64_t per_sample = pixels_per_sample(net, x);
+  const std::vector<Share> segments = net.segments();
   const float *in = x.data(), *grad = g.data();
   std::vector<float> rstd(c);
   for (int k = 0; k < c; ++k) rstd[k] = 1.0f / std::sqrt(var(k) + eps);
-  std::vector<double> sums(2 * c + 1, 0.0);  // sum g, sum g xhat, pixels
-  for (int64_t p = 0; p < pixels; ++p)
-    for (int k = 0; k < c; ++k) {
-      const float gv = grad[p * c + k];
-      sums[k] += gv;
-      sums[c + k] += double(gv) * ((in[p * c + k] - mean(k)) * rstd[k]);
-    }
-  sums[2 * c] = static_cast<double>(pixels);
-  comm.sum(sums);
-  const double count = sums[2 * c];
-  for (int k = 0; k < c; ++k) dbeta(k) = static_cast<float>(sums[k]), dgamma(k) = static_cast<float>(sums[c + k]);
+  std::vector<double> sums(segments.size() * (2 * c + 1), 0.0);  // per segment: sum g, sum g xhat, pixels
+  for (size_t s = 0; s < segments.size(); ++s) {
+    double* part = sums.data() + s * (2 * c + 1);
+    for (int64_t p = segments[s].begin * per_sample; p < segments[s].end * per_sample; ++p)
+      for (int k = 0; k < c; ++k) {
+        const float gv = grad[p * c + k];
+        part[k] += gv;
+        part[c + k] += double(gv) * ((in[p * c + k] - mean(k)) * rstd[k]);
+      }
+    part[2 * c] = static_cast<double>(segments[s].size() * per_sample);
+  }
+  const std::vector<double> total = net.sum_over_batch(sums, 2 * c + 1);
+  const double count = total[2 * c];
+  for (int k = 0; k < c; ++k) dbeta(k) = static_cast<float>(total[k]), dgamma(k) = static_cast<float>(total[c + k]);
   if (!dx) return;
   std::vector<float> scale(c), mean_g(c), mean_gx(c);
   for (int k = 0; k < c; ++k)
-    scale[k] = gamma(k) * rstd[k], mean_g[k] = static_cast<float>(sums[k] / count),
-    mean_gx[k] = static_cast<float>(sums[c + k] / count);
+    scale[k] = gamma(k) * rstd[k], mean_g[k] = static_cast<float>(total[k] / count),
+    mean_gx[k] = static_cast<float>(total[c + k] / count);
   float* out = dx->data();
+  const int64_t pixels = per_sample * net.batch();
   for (int64_t p = 0; p < pixels; ++p)
     for (int k = 0; k < c; ++k) {
       const float xhat = (in[p * c + k] - mean(k)) * rstd[k];
@@ -106,7 +120,7 @@ class BatchNormStep : public LayerStep {
     }
     double count = double(node_.in.h) * node_.in.w * net.batch();
     if (net.sync_batch_norm()) {  // the global batch's statistics, applied as the inference kernel applies its own
-      count = global_statistics(net.communicator(), in, mean_, var_);
+      count = global_statistics(net, in, mean_, var_);
       net.run(infer_fwd_, "forward", i_, {in.raw_buffer(), gamma.raw_buffer(), beta.raw_buffer(), mean_.raw_buffer(),
                                           var_.raw_buffer(), &eps, out.raw_buffer()});
     } else {
@@ -136,10 +150,10 @@ class BatchNormStep : public LayerStep {
       if (net.needs_gradient(node_.input()))
         net.emit(node_.input(), [&](Buffer& t_any) {
           Buffer t = image_view(t_any);
-          global_backward(net.communicator(), in, g, gamma, mean_, var_, eps, &t, dgamma, dbeta);
+          global_backward(net, in, g, gamma, mean_, var_, eps, &t, dgamma, dbeta);
         });
       else
-        global_backward(net.communicator(), in, g, gamma, mean_, var_, eps, nullptr, dgamma, dbeta);
+        global_backward(net, in, g, gamma, mean_, var_, eps, nullptr, dgamma, dbeta);
       return;
     }
     const auto bwd = [&](Buffer& t_any) {

@@ -54,10 +54,7 @@ class Conv2dStep : public LayerStep {
       g = d_pre;
     }
     Buffer in = net.output(node_.input());
-    Buffer dw = net.param_buffer(w_, true), db = b_ >= 0 ? net.param_buffer(b_, true) : Buffer();
-    std::vector<void*> args{in.raw_buffer(), g.raw_buffer(), dw.raw_buffer()};
-    if (b_ >= 0) args.push_back(db.raw_buffer());
-    net.run(bwd_weights_, "weight gradient", i_, args);
+    net.weight_gradient(bwd_weights_, i_, in, g, w_, b_);
     if (net.needs_gradient(node_.input())) {
       Buffer w = net.param_buffer(w_, false);
       net.emit(node_.input(), [&](Buffer& t) {

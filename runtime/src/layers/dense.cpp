@@ -48,10 +48,7 @@ class DenseStep : public LayerStep {
       activation::run_backward(net, act_bwd_, i_, node_.act, node_.units, net.output(i_), g, gp);
     }
     Buffer in = net.output(node_.input());
-    Buffer dw = net.param_buffer(w_, true), db = b_ >= 0 ? net.param_buffer(b_, true) : Buffer();
-    std::vector<void*> args{in.raw_buffer(), gp.raw_buffer(), dw.raw_buffer()};
-    if (b_ >= 0) args.push_back(db.raw_buffer());
-    net.run(bwd_weights_, "weight gradient", i_, args);
+    net.weight_gradient(bwd_weights_, i_, in, gp, w_, b_);
     if (net.needs_gradient(node_.input())) {
       Buffer w = net.param_buffer(w_, false);
       net.emit(node_.input(), [&](Buffer& t) {
