@@ -3,7 +3,7 @@
 //   <model> summary
 //   <model> train    [--data DIR] [--epochs N] [--batch-size N] [--lr X] [--seed N] [--threads N]
 //                    [--checkpoint FILE] [--resume] [--augment on|off] [--lr-schedule constant|cosine]
-//                    [--bn-estimate on|off] [--sync-bn on|off]
+//                    [--bn-estimate on|off] [--sync-bn on|off] [--micro-batch M]
 // Under mpirun, train and evaluate run data-parallel across the job's processes (communicator.hpp).
 //   <model> evaluate [--data DIR|FILE.h5] [--checkpoint FILE] [--threads N]
 //   <model> predict  IMAGE... [--checkpoint FILE] [--threads N]

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
 namespace cnngen {
 
@@ -28,7 +29,11 @@ void Network::set_micro_batches(std::vector<Share> micro_batches, int first_inde
 }
 
 std::vector<Share> Network::segments() const {
-  return deterministic() ? micro_batches_ : std::vector<Share>{Share{0, batch_}};
+  if (!deterministic()) return {Share{0, batch_}};
+  if (micro_batches_.front().begin != 0 || micro_batches_.back().end != batch_)
+    throw std::logic_error("the micro-batches set do not cover this batch of " + std::to_string(batch_) +
+                           " (set_micro_batches before each training forward)");
+  return micro_batches_;
 }
 
 std::vector<double> Network::sum_over_batch(std::span<const double> partials, int width) {

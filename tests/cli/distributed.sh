@@ -45,16 +45,21 @@ agree "$work/one.log" "$work/moved.log" "2 then 3 processes"
 
 # The deterministic mode (micro-batches of 2: 16 per batch, 8 + 8 and 6 + 5 + 5): one process on
 # two threads and 2 and 3 processes on one each write the same checkpoint, byte for byte.
-det=(--epochs 2 --micro-batch 2 --augment on --bn-estimate on)
-"$prog" "${args[@]}" "${det[@]}" --threads 2 --checkpoint "$work/det1.ckpt" > "$work/det1.log"
+det=(--micro-batch 2 --augment on --bn-estimate on)
+"$prog" "${args[@]}" "${det[@]}" --epochs 2 --threads 2 --checkpoint "$work/det1.ckpt" > "$work/det1.log"
 for ranks in 2 3; do
-  "${mpi[@]}" -np $ranks "$prog" "${args[@]}" "${det[@]}" --checkpoint "$work/det$ranks.ckpt" > "$work/det$ranks.log"
+  "${mpi[@]}" -np $ranks "$prog" "${args[@]}" "${det[@]}" --epochs 2 --checkpoint "$work/det$ranks.ckpt" > "$work/det$ranks.log"
   cmp "$work/det1.ckpt" "$work/det$ranks.ckpt" ||
     { echo "FAIL: the deterministic mode on $ranks processes differs from one process"; cat "$work/det$ranks.log"; exit 1; }
   [ "$(epochs "$work/det1.log")" = "$(epochs "$work/det$ranks.log")" ] ||
     { echo "FAIL: the deterministic mode on $ranks processes printed other figures"; exit 1; }
 done
-echo "deterministic mode: 1, 2 and 3 processes wrote the same checkpoint"
+# ... and a training of 2 processes resumed on 3 ends with that checkpoint too.
+"${mpi[@]}" -np 2 "$prog" "${args[@]}" "${det[@]}" --epochs 1 --checkpoint "$work/det_moved.ckpt" > "$work/det_moved1.log"
+"${mpi[@]}" -np 3 "$prog" "${args[@]}" "${det[@]}" --epochs 2 --checkpoint "$work/det_moved.ckpt" --resume > "$work/det_moved2.log"
+cmp "$work/det1.ckpt" "$work/det_moved.ckpt" ||
+  { echo "FAIL: the deterministic training resumed on 3 processes differs from one process"; exit 1; }
+echo "deterministic mode: 1, 2 and 3 processes, and 2 then 3, wrote the same checkpoint"
 
 # Rank 1 reads a data folder that is not there (MPMD: its own command line): every rank stops.
 start=$SECONDS
