@@ -168,7 +168,7 @@ class Network {
   // these micro-batches (samples of the share, in order), and every sum over the batch is taken
   // per micro-batch and added in the global batch's order of them: the same sums, bit for bit, on
   // one process or many. Empty: off, the share is one segment.
-  void set_micro_batches(std::vector<Share> micro_batches, int first_index);
+  void set_micro_batches(std::vector<Share> micro_batches) { micro_batches_ = std::move(micro_batches); }
   bool deterministic() const { return !micro_batches_.empty(); }
   // The share's segments whose sums are taken apart: its micro-batches, or the share whole.
   std::vector<Share> segments() const;
@@ -269,7 +269,6 @@ class Network {
   bool sync_bn_ = true;
   std::function<void(int)> backward_hook_;
   std::vector<Share> micro_batches_;  // deterministic mode: this share's micro-batches
-  int first_micro_batch_ = 0;         // the global index of the first
   // Deterministic mode: the kernel gradients of each micro-batch, packed (offsets per parameter, -1
   // for a parameter not packed), for fold_segment_gradients.
   std::vector<FloatArray> segment_grads_;

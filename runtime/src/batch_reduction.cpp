@@ -23,11 +23,6 @@ Buffer segment_view(const Buffer& b, Share s) {
 
 }  // namespace
 
-void Network::set_micro_batches(std::vector<Share> micro_batches, int first_index) {
-  micro_batches_ = std::move(micro_batches);
-  first_micro_batch_ = first_index;
-}
-
 std::vector<Share> Network::segments() const {
   if (!deterministic()) return {Share{0, batch_}};
   if (micro_batches_.front().begin != 0 || micro_batches_.back().end != batch_)

@@ -34,7 +34,7 @@ void Model::set_micro_batch(int samples) {
   if (samples > 0 && !sync_batch_norm_)
     throw std::invalid_argument("the deterministic mode (micro-batches) needs synchronised BatchNorm (--sync-bn on)");
   micro_batch_ = samples;
-  if (samples == 0) net_.set_micro_batches({}, 0);
+  if (samples == 0) net_.set_micro_batches({});
 }
 
 void Model::broadcast_state(int root) {
@@ -151,11 +151,10 @@ Share Model::share_for(int n) const {
 Share Model::plan_batch(int n) {
   const Share samples = share_for(n);
   if (micro_batch_ == 0) return samples;
-  const int m = micro_batch_, first = samples.begin / m;
   std::vector<Share> micro;
-  for (int at = samples.begin; at < samples.end; at += m)
-    micro.push_back({at - samples.begin, std::min(at + m, samples.end) - samples.begin});
-  net_.set_micro_batches(std::move(micro), first);
+  for (int at = samples.begin; at < samples.end; at += micro_batch_)
+    micro.push_back({at - samples.begin, std::min(at + micro_batch_, samples.end) - samples.begin});
+  net_.set_micro_batches(std::move(micro));
   return samples;
 }
 
