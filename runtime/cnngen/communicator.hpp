@@ -50,8 +50,6 @@ class Communicator {
 Communicator& world();
 // True when this program was started by an MPI launcher (Open MPI's mpirun sets OMPI_COMM_WORLD_SIZE).
 bool launched_by_mpi();
-// Whether this build can run across processes (CNNGEN_MPI).
-bool built_with_mpi();
 
 // The share of a batch of n samples rank r of `ranks` takes: [begin, end), contiguous, as even as
 // can be (the first n % ranks ranks take one more).

@@ -27,7 +27,7 @@ template <class T>
 struct AlignedAllocator {
   using value_type = T;
   static constexpr std::align_val_t alignment{128};
-  static constexpr int64_t alignment_floats = 128 / sizeof(float);
+  static constexpr int64_t alignment_floats = static_cast<int64_t>(alignment) / sizeof(float);
   AlignedAllocator() = default;
   template <class U>
   AlignedAllocator(const AlignedAllocator<U>&) {}

@@ -1,7 +1,6 @@
 #include "gradient_reducer.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <utility>
 
 namespace cnngen {
@@ -9,7 +8,7 @@ namespace cnngen {
 GradientReducer::GradientReducer(const Network& net, size_t bucket_floats) {
   const std::vector<Parameter>& params = net.parameters();
   const int nodes = static_cast<int>(net.graph().nodes.size());
-  buckets_of_node_.resize(nodes);
+  bucket_of_node_.assign(nodes, -1);
   Bucket current;
   size_t floats = 0;
   for (int node = nodes - 1; node >= 0; --node) {
@@ -27,7 +26,7 @@ GradientReducer::GradientReducer(const Network& net, size_t bucket_floats) {
   }
   if (!current.params.empty()) current.data.resize(floats), buckets_.push_back(std::move(current));
   for (int b = 0; b < static_cast<int>(buckets_.size()); ++b)
-    for (int node : buckets_[b].nodes) buckets_of_node_[node].push_back(b);
+    for (int node : buckets_[b].nodes) bucket_of_node_[node] = b;
 }
 
 void GradientReducer::begin() {
@@ -43,10 +42,7 @@ void GradientReducer::start(Network& net, Bucket& b) {
 }
 
 void GradientReducer::node_done(Network& net, int node) {
-  for (int index : buckets_of_node_[node]) {
-    Bucket& b = buckets_[index];
-    if (--b.waiting == 0) start(net, b);
-  }
+  if (const int index = bucket_of_node_[node]; index >= 0 && --buckets_[index].waiting == 0) start(net, buckets_[index]);
   net.communicator().progress();
 }
 

@@ -37,7 +37,7 @@ class GradientReducer {
   void start(Network& net, Bucket& b);
 
   std::vector<Bucket> buckets_;
-  std::vector<std::vector<int>> buckets_of_node_;
+  std::vector<int> bucket_of_node_;  // a layer's parameters all go to one bucket; -1: none
 };
 
 }  // namespace cnngen

@@ -16,8 +16,6 @@
 
 namespace cnngen {
 
-bool built_with_mpi() { return true; }
-
 namespace {
 
 void check(int rc, const char* what) {

@@ -6,8 +6,6 @@
 
 namespace cnngen {
 
-bool built_with_mpi() { return false; }
-
 std::unique_ptr<Communicator> make_mpi_world() {
   throw std::runtime_error("this program was started by mpirun, but cnngen was built without MPI "
                            "(-DCNNGEN_MPI=OFF): rebuild with -DCNNGEN_MPI=ON to train across processes");
