@@ -146,7 +146,7 @@ BuiltKernel backward_data(const KernelSpec& k, const schedules::Machine* schedul
   st.w_t = Func("w_t");  // (ci, co, kx, ky): ci innermost, the dimension d_in is vectorised over
   const bool strided_1x1 = k.kernel.h == 1 && k.kernel.w == 1 && (k.strides.h > 1 || k.strides.w > 1) && !k.padded();
   const Shape grid = strided_1x1 ? o : s;  // the pixels the register tile runs over
-  const int block = scheduled ? schedules::tile_channels(*scheduled, s.c, grid.w, grid.h) : s.c;
+  const int block = scheduled ? schedules::backward_data_tile_channels(*scheduled, s.c, grid.w, grid.h) : s.c;
   // As the forward's w_blocked: a block of input channels innermost, then the reduction's order, so
   // that the register tile streams through contiguous weights.
   const bool blocked = scheduled && s.c % block == 0;
@@ -217,7 +217,7 @@ BuiltKernel backward_weights(const KernelSpec& k, const schedules::Machine* sche
   st.d_out(c, x, y, n) = d_out(c, x, y, n);
   st.r = RDom(0, o.w, 0, o.h, 0, d_out.dim(3).extent(), "r");
   Expr input = st.padded(ci, st.r.x * k.strides.w + kx - k.pad_left, st.r.y * k.strides.h + ky - k.pad_top, st.r.z);
-  const int block = scheduled ? schedules::weight_tile(*scheduled, o.c, s.c, k.kernel.w).inputs : s.c;
+  const int block = scheduled ? schedules::weight_tile_of(*scheduled, o.c, s.c, k.kernel.w, o.w, o.h).inputs : s.c;
   if (scheduled && schedules::blocks_weight_gradient_input(*scheduled, k.kernel.w, k.kernel.h, k.padded(), s.c, o.c)) {
     // A 1x1 layer's input blocked by the register tile's input channels, on the output grid (a
     // strided layer reads every stride-th pixel): each step of the reduction, one pixel, broadcasts

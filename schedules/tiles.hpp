@@ -106,6 +106,18 @@ inline BatchTile batch_tile(const Machine& m, int channels) {
   return best;
 }
 
+// A backward-data pass's batch tile: 2 channel vectors x 8 images where the registers hold them,
+// else the forward's. Its reduction streams the transposed weights and one row of d_out per image
+// of the tile: two vectors, and images in eights (whole tiles of batches of 8, 16, 32), beat the
+// forward's 4 x 7 on every small-image backward-data pass (benchmarks/RESULTS.md).
+inline BatchTile backward_data_batch_tile(const Machine& m, int channels) {
+  const BatchTile forward = batch_tile(m, channels);
+  const int lanes = lanes_for(m, channels), vectors = 2, images = 8;
+  const bool fits = (channels / lanes) % vectors == 0 && vectors * images <= m.max_accumulators() &&
+                    vectors * images + m.step_registers(vectors) <= m.registers;
+  return fits && forward.vectors * forward.images > vectors * images ? BatchTile{lanes, vectors, images} : forward;
+}
+
 // A pointwise (1x1, unpadded; strided only on 4x4 and 2x2 outputs) forward is a matrix product over
 // the batch's output pixels (conv2d.hpp's flattens_pixels): its tile is channel vectors x consecutive
 // points of that flattened dimension, with no row or batch to divide. Up to 4 vectors x 6 points
@@ -149,6 +161,10 @@ inline bool forward_skips_padding(const Machine& m, int out_w, int out_h, int ch
 // The weights are laid out in blocks of these channels (codegen/conv2d.cpp).
 inline int tile_channels(const Machine& m, int channels, int width, int height) {
   return batch_tiled(width, height) ? batch_tile(m, channels).channels() : conv_tile(m, channels, width, height).channels();
+}
+inline int backward_data_tile_channels(const Machine& m, int channels, int width, int height) {
+  return batch_tiled(width, height) ? backward_data_batch_tile(m, channels).channels()
+                                    : conv_tile(m, channels, width, height).channels();
 }
 
 // The accumulator tile of a backward-weights pass: `vectors` vectors of output channels x `inputs`
@@ -195,6 +211,13 @@ inline WeightTile weight_tile(const Machine& m, int channels, int inputs, int ke
   return best;
 }
 
+// The weight-gradient tile of a layer producing out_w x out_h pixels. Small images (batch_tiled)
+// reduce the whole batch in registers one tap at a time, and there a tile of one kernel column
+// holding more input channels keeps the most accumulators busy on every instruction set.
+inline WeightTile weight_tile_of(const Machine& m, int channels, int inputs, int kernel_w, int out_w, int out_h) {
+  return weight_tile(m, channels, inputs, batch_tiled(out_w, out_h) ? 1 : kernel_w);
+}
+
 // The output rows a weight-gradient pass on large images reads per block, or 0 for the whole image.
 // Each tile of its accumulators sweeps every pixel; once an image's input and d_out outgrow the
 // L2 cache, each sweep reads them from memory again (VGG-16's 224x224x64 layer: 25 MB an image,
@@ -234,5 +257,9 @@ inline int weight_gradient_input_parts(const Machine& m, int channels, int input
 inline bool blocks_weight_gradient_input(const Machine& m, int kernel_w, int kernel_h, bool padded, int inputs, int channels) {
   return kernel_w == 1 && kernel_h == 1 && !padded && inputs > weight_tile(m, channels, inputs, 1).inputs && channels >= 256;
 }
+
+// The blocks of that copy written by one sweep over the input's pixels: few enough streams for the
+// write-combining and TLB entries, many enough that a pixel's read is several cache lines.
+inline constexpr int kBlockedInputGroup = 8;
 
 }  // namespace cnngen::schedules
