@@ -202,9 +202,9 @@ void schedule(Conv2dBwdData& s, const KernelSpec& k, const schedules::Machine& m
                                              schedules::backward_data_batch_tile(m, k.in.c), schedules::conv_tile(m, k.in.c, w, h));
       s.w_t.compute_at(out, out_task);
     } else {
-      // Taps that may miss the image (a kernel wider than 1, or padding): unrolled where they can be.
-      const bool taps_tested = k.kernel.w > 1 || k.kernel.h > 1 || k.padded();
-      image_tiled(out, s.acc, s.r, schedules::conv_tile(m, k.in.c, w, h), taps_tested && schedules::row_tiles_unrollable(m, w, h, k.in.c));
+      // Taps that may miss the image: unrolled where they can be.
+      const schedules::ConvTile t = schedules::backward_data_tile(m, k.in.c, w, h, conv2d::taps_may_miss(k));
+      image_tiled(out, s.acc, s.r, t, conv2d::taps_may_miss(k) && schedules::unrolls_columns(t, w));
       s.w_t.compute_root().parallel(task);
     }
   };

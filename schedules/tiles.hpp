@@ -125,7 +125,8 @@ inline BatchTile backward_data_batch_tile(const Machine& m, int channels) {
 // and a broadcast; 16 registers: 2 x 6, the classic AVX2 GEMM tile): JIT-compiled beside the image and
 // batch tiles and called alternately, 1.00-1.09x their speed on 15x15x64 -> 256, 1.01-1.07x on
 // 8x8x128 -> 512, 1.03-1.08x on 4x4x256 -> 1024; 2 vectors x 12-14 points 0.83-0.86x, 4 x 7 (33
-// registers) below 4 x 6.
+// registers) below 4 x 6. Layers of two vectors (32 or 96 channels) take 8 points, not 12: on
+// Inception's 28x28x192 -> 32 and -> 96, 8 points outran every other count from 4 to 14.
 struct PointTile {
   int lanes, vectors, points;
   int channels() const { return lanes * vectors; }
@@ -133,10 +134,11 @@ struct PointTile {
 
 inline PointTile point_tile(const Machine& m, int channels) {
   const int lanes = lanes_for(m, channels), max_vectors = std::max(1, channels / lanes);
+  const auto points = [&](int v) { return std::min(v == 4 ? 6 : v == 2 ? 8 : 24, m.max_accumulators() / v); };
   int vectors = 1;
   for (const int v : {4, 2})
-    if (vectors == 1 && max_vectors % v == 0 && 6 * v + m.step_registers(v) <= m.registers) vectors = v;
-  return {lanes, vectors, std::min(24, m.max_accumulators()) / vectors};
+    if (vectors == 1 && max_vectors % v == 0 && points(v) * v + m.step_registers(v) <= m.registers) vectors = v;
+  return {lanes, vectors, points(vectors)};
 }
 
 // Whether the image tile of `channels` over a width x height image is one row, in at most 8 x
@@ -144,9 +146,9 @@ inline PointTile point_tile(const Machine& m, int channels) {
 // FMA's pixel and tap are constants and a tap predicate folds to keeping or dropping it, while
 // the rows of taps above and below the image trim the ky loop. (16 tiles of a 224-pixel row made
 // VGG-16's first forward 90 KB of code, more than the instruction cache holds.)
+inline bool unrolls_columns(const ConvTile& t, int width) { return t.rows == 1 && (width + t.cols - 1) / t.cols <= 8; }
 inline bool row_tiles_unrollable(const Machine& m, int width, int height, int channels) {
-  const ConvTile t = conv_tile(m, channels, width, height);
-  return t.rows == 1 && (width + t.cols - 1) / t.cols <= 8;
+  return unrolls_columns(conv_tile(m, channels, width, height), width);
 }
 
 // Whether a padded forward pass leaves the taps that land in the padding out of its reduction
@@ -162,9 +164,18 @@ inline bool forward_skips_padding(const Machine& m, int out_w, int out_h, int ch
 inline int tile_channels(const Machine& m, int channels, int width, int height) {
   return batch_tiled(width, height) ? batch_tile(m, channels).channels() : conv_tile(m, channels, width, height).channels();
 }
-inline int backward_data_tile_channels(const Machine& m, int channels, int width, int height) {
+// A backward-data pass's image tile. Where taps may miss the image (a kernel wider than 1, or
+// padding), each is tested around its FMA unless the tile is one row whose columns unroll, where
+// the test folds away: such a pass takes a one-row tile where one unrolls (LeNet-5's 14x14x6 5x5
+// pass: 6 channels x 14 x 2 pixels tested every tap, against 6 x 14 x 1 unrolled).
+inline ConvTile backward_data_tile(const Machine& m, int channels, int width, int height, bool taps_tested) {
+  const ConvTile one_row = conv_tile(m, channels, width, 1);
+  return taps_tested && unrolls_columns(one_row, width) ? one_row : conv_tile(m, channels, width, height);
+}
+
+inline int backward_data_tile_channels(const Machine& m, int channels, int width, int height, bool taps_tested) {
   return batch_tiled(width, height) ? backward_data_batch_tile(m, channels).channels()
-                                    : conv_tile(m, channels, width, height).channels();
+                                    : backward_data_tile(m, channels, width, height, taps_tested).channels();
 }
 
 // The accumulator tile of a backward-weights pass: `vectors` vectors of output channels x `inputs`

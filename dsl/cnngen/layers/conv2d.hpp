@@ -85,6 +85,8 @@ inline bool flattens_pixels(const KernelSpec& k) {
   return k.op == Op::conv2d && (k.pass == Pass::fwd || k.pass == Pass::bn_infer_fwd) && is_pointwise(k);
 }
 inline bool flattens_input(const KernelSpec& k) { return flattens_pixels(k) && stride_1(k); }
+// Whether some tap of a pixel can fall outside the image (a kernel wider than 1, or padding).
+inline bool taps_may_miss(const KernelSpec& k) { return k.kernel.w > 1 || k.kernel.h > 1 || k.padded(); }
 
 }  // namespace conv2d
 }  // namespace cnngen
