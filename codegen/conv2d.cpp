@@ -146,7 +146,8 @@ BuiltKernel backward_data(const KernelSpec& k, const schedules::Machine* schedul
   st.w_t = Func("w_t");  // (ci, co, kx, ky): ci innermost, the dimension d_in is vectorised over
   const bool strided_1x1 = k.kernel.h == 1 && k.kernel.w == 1 && (k.strides.h > 1 || k.strides.w > 1) && !k.padded();
   const Shape grid = strided_1x1 ? o : s;  // the pixels the register tile runs over
-  const int block = scheduled ? schedules::backward_data_tile_channels(*scheduled, s.c, grid.w, grid.h, conv2d::taps_may_miss(k)) : s.c;
+  const int block =
+      scheduled ? schedules::backward_data_tile_channels(*scheduled, s.c, grid.w, grid.h, conv2d::taps_may_miss(k)) : s.c;
   // As the forward's w_blocked: a block of input channels innermost, then the reduction's order, so
   // that the register tile streams through contiguous weights.
   const bool blocked = scheduled && s.c % block == 0;

@@ -125,8 +125,8 @@ inline BatchTile backward_data_batch_tile(const Machine& m, int channels) {
 // and a broadcast; 16 registers: 2 x 6, the classic AVX2 GEMM tile): JIT-compiled beside the image and
 // batch tiles and called alternately, 1.00-1.09x their speed on 15x15x64 -> 256, 1.01-1.07x on
 // 8x8x128 -> 512, 1.03-1.08x on 4x4x256 -> 1024; 2 vectors x 12-14 points 0.83-0.86x, 4 x 7 (33
-// registers) below 4 x 6. Layers of two vectors (32 or 96 channels) take 8 points, not 12: on
-// Inception's 28x28x192 -> 32 and -> 96, 8 points outran every other count from 4 to 14.
+// registers) below 4 x 6. Layers of two vectors (32 or 96 channels) take 8 points, the fastest of
+// every count from 4 to 14 (benchmarks/RESULTS.md).
 struct PointTile {
   int lanes, vectors, points;
   int channels() const { return lanes * vectors; }
@@ -167,7 +167,7 @@ inline int tile_channels(const Machine& m, int channels, int width, int height) 
 // A backward-data pass's image tile. Where taps may miss the image (a kernel wider than 1, or
 // padding), each is tested around its FMA unless the tile is one row whose columns unroll, where
 // the test folds away: such a pass takes a one-row tile where one unrolls (LeNet-5's 14x14x6 5x5
-// pass: 6 channels x 14 x 2 pixels tested every tap, against 6 x 14 x 1 unrolled).
+// pass had 14 x 2 pixels, every tap tested).
 inline ConvTile backward_data_tile(const Machine& m, int channels, int width, int height, bool taps_tested) {
   const ConvTile one_row = conv_tile(m, channels, width, 1);
   return taps_tested && unrolls_columns(one_row, width) ? one_row : conv_tile(m, channels, width, height);
