@@ -111,11 +111,10 @@ inline BatchTile batch_tile(const Machine& m, int channels) {
 // of the tile: two vectors, and images in eights (whole tiles of batches of 8, 16, 32), beat the
 // forward's 4 x 7 on every small-image backward-data pass (benchmarks/RESULTS.md).
 inline BatchTile backward_data_batch_tile(const Machine& m, int channels) {
-  const BatchTile forward = batch_tile(m, channels);
   const int lanes = lanes_for(m, channels), vectors = 2, images = 8;
   const bool fits = (channels / lanes) % vectors == 0 && vectors * images <= m.max_accumulators() &&
                     vectors * images + m.step_registers(vectors) <= m.registers;
-  return fits && forward.vectors * forward.images > vectors * images ? BatchTile{lanes, vectors, images} : forward;
+  return fits ? BatchTile{lanes, vectors, images} : batch_tile(m, channels);
 }
 
 // A pointwise (1x1, unpadded; strided only on 4x4 and 2x2 outputs) forward is a matrix product over
