@@ -41,7 +41,7 @@ if(PROJECT_IS_TOP_LEVEL)
   # What a consumer's build needs: the compiler and CMake, Halide 14 (cnngen-gen links it; its
   # CMake config needs LLVM's), and the libraries the static runtime links.
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-      "cmake (>= 3.22), g++ (>= 4:12), libhalide14-0-dev, llvm-14-dev, libhdf5-dev, libjpeg62-turbo-dev, libpng-dev, zlib1g-dev")
+      "cmake (>= 3.22), g++ (>= 4:12), libhalide14-0-dev, llvm-14-dev, libhdf5-dev, libjpeg62-turbo-dev, libpng-dev, zlib1g-dev, libgraphviz-dev, libstb-dev, pkg-config")
   if(CNNGEN_MPI)
     string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libopenmpi-dev, openmpi-bin")
   endif()

@@ -13,6 +13,9 @@ packages=(
   libbenchmark-dev                      # Google Benchmark: benchmarks/
   libhdf5-dev                           # the course's .h5 data sets
   libjpeg62-turbo-dev libpng-dev zlib1g-dev  # image decoding (libjpeg-turbo, libpng)
+  libeigen3-dev                         # Eigen: the training set's RGB covariance and its eigenvectors (PCA colour augmentation)
+  libstb-dev                            # stb_image_resize: random-scale crops resampled back to the model's input
+  libgraphviz-dev                       # Graphviz's libgvc/cgraph: plot_model's layout and SVG/PNG rendering
   libdnnl-dev                           # oneDNN: the peer in benchmarks
   libopenmpi-dev openmpi-bin            # Open MPI: data-parallel training across processes and machines (mpirun)
   dataset-fashion-mnist                 # Fashion-MNIST's IDX files: LeNet-5's data (examples/lenet5)

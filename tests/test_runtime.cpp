@@ -9,6 +9,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <happy_model.hpp>
 #include <optional>
 #include <sstream>
@@ -106,7 +107,9 @@ TEST(Checkpoint, BadFilesAreClearErrorsAndLeaveTheNetworkAsItWas) {
 // Writes a checkpoint field by field in the format save_checkpoint writes, with any field forged,
 // and the checksum recomputed as a forger would: only the reader's checks can refuse it.
 struct ForgedCheckpoint {
-  uint32_t version = 1;
+  uint32_t version = 2;
+  int64_t setting_count = -1;     // -1: the settings' own count
+  std::map<std::string, std::string> settings;
   int64_t iterations = -1;        // -1: the optimizer's
   double learning_rate = 0;       // 0: the optimizer's
   int64_t slot_count = -1;        // -1: the optimizer's
@@ -144,6 +147,10 @@ struct ForgedCheckpoint {
       put_floats(o.slots[i], i == 0 && slot_size_claim ? slot_size_claim : n, n);
     }
     put<int32_t>(epochs);
+    if (version >= 2) {
+      put<uint32_t>(static_cast<uint32_t>(setting_count >= 0 ? setting_count : int64_t(settings.size())));
+      for (const auto& [key, value] : settings) put_string(key), put_string(value);
+    }
     bytes += trailing;
     uint64_t h = 1469598103934665603ull;
     for (const char c : bytes) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
@@ -166,6 +173,32 @@ TEST(Checkpoint, TheForgerWritesWhatSaveWrites) {
   fs::remove(path);
 }
 
+// A checkpoint of the first format (no training settings) still loads: nothing a user saved is lost.
+TEST(Checkpoint, VersionOneStillLoads) {
+  Trained a;
+  const std::string path = temp_path("version1.ckpt");
+  write_file(path, ForgedCheckpoint{.version = 1}.write(a.model));
+  cnngen::Model b(zoo::odd, cnngen::generated::zoo());
+  b.compile(std::make_unique<cnngen::Adam>(), cnngen::LossKind::categorical_crossentropy);
+  const cnngen::TrainingProgress p = cnngen::load_checkpoint(path, b.network(), b.optimizer());
+  EXPECT_EQ(p.epochs_done, 1);
+  EXPECT_TRUE(p.settings.empty());
+  EXPECT_EQ(b.network().parameters()[0].value, a.model.network().parameters()[0].value);
+  fs::remove(path);
+}
+
+// The training's settings come back as they were saved.
+TEST(Checkpoint, SettingsRoundTrip) {
+  Trained a;
+  const std::string path = temp_path("settings.ckpt");
+  const std::map<std::string, std::string> settings{{"augment", "mirror,crop=4,pca=0.1"}, {"pca", "1 2 3 1 0 0 0 1 0 0 0 1"}};
+  cnngen::save_checkpoint(path, a.model.network(), a.model.optimizer(), {3, settings});
+  cnngen::Model b(zoo::odd, cnngen::generated::zoo());
+  b.compile(std::make_unique<cnngen::Adam>(), cnngen::LossKind::categorical_crossentropy);
+  EXPECT_EQ(cnngen::load_checkpoint(path, b.network(), b.optimizer()).settings, settings);
+  fs::remove(path);
+}
+
 // Each forged field, checksum and all, is refused with its name before anything is read into the
 // optimizer or the network (under AddressSanitizer these ran past the slots before).
 TEST(Checkpoint, ForgedFieldsAreRefusedByName) {
@@ -182,7 +215,11 @@ TEST(Checkpoint, ForgedFieldsAreRefusedByName) {
     // Inference reads the same checks.
     expect_checkpoint_error([&] { cnngen::load_checkpoint(path, b.network(), nullptr); }, says);
   };
-  refused({.version = 2}, "checkpoint format version 2, this build reads 1");
+  refused({.version = 3}, "checkpoint format version 3, this build reads 1 to 2");
+  refused({.version = 0}, "checkpoint format version 0");
+  refused({.setting_count = 100000}, "setting count 100000 is more than 64");
+  refused({.setting_count = 2, .settings = {{"augment", "mirror"}}}, "truncated checkpoint (setting name)");
+  refused({.settings = {{"augment", std::string(5000, 'x')}}}, "a training setting longer than 4096 bytes");
   refused({.slot_count = 3}, "optimizer slot count 3, adam keeps");
   refused({.slot_count = 1000000}, "optimizer slot count 1000000");
   refused({.short_slot = 2}, "optimizer slot 2 holds");

@@ -3,8 +3,10 @@
 // Written atomically (temporary file, fsync, rename, fsync of the folder): a crash or a kill at any
 // moment leaves either the previous checkpoint or the new one, never a half-written file.
 // Format: "CNNGENCK", version, model name, parameters (name, shape, values), optimizer (name,
-// iterations, learning rate, slots), epochs, then an FNV-1a checksum of everything before it.
+// iterations, learning rate, slots), epochs, (version 2) the training's settings as named strings,
+// then an FNV-1a checksum of everything before it. Version 1 files are read as having no settings.
 #pragma once
+#include <map>
 #include <stdexcept>
 #include <string>
 
@@ -19,6 +21,9 @@ struct CheckpointError : std::runtime_error {
 
 struct TrainingProgress {
   int epochs_done = 0;
+  // What the training used that evaluation and a resumed training need again: "augment" (its
+  // --augment, for test-time crops at its scale), "pca" (the colour decomposition, not recomputed).
+  std::map<std::string, std::string> settings;
 };
 
 void save_checkpoint(const std::string& path, const Network& net, const Optimizer* opt, const TrainingProgress& progress);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "augment.hpp"
 #include "data.hpp"
 #include "loss.hpp"
 #include "network.hpp"
@@ -20,6 +21,7 @@ struct EpochLogs {
   double loss = 0, acc = 0;
   double val_loss = NAN, val_acc = NAN;
   double seconds = 0;
+  double input_wait_seconds = 0;  // the trainer's time blocked on the input pipeline this epoch
 };
 
 struct History {
@@ -42,10 +44,14 @@ struct FitOptions {
   bool verbose = true;
   std::function<void(const EpochLogs&)> on_epoch_end;
 
-  // Augmentation, drawn per sample from (seed, epoch, sample): a horizontal mirror with probability
-  // 1/2, and a shift of up to `shift` pixels each way with zeros filling in (pad-and-crop).
-  bool mirror = false;
-  int shift = 0;
+  // Augmentation, drawn per sample from (seed, epoch, sample) (augment.hpp); pca= draws along `pca`,
+  // the training set's colour decomposition (fit_pca_color).
+  Augmentation augmentation;
+  PcaColor pca;
+  // The input pipeline's threads: the batches are the same for any number.
+  int producers = 1;
+  // Prints each epoch's time blocked on the input pipeline (EpochLogs::input_wait_seconds).
+  bool report_input_wait = false;
   // Cosine decay of the learning rate over all the steps of the training, from the optimizer's
   // rate at compile: lr(t) = lr0 (1 + cos(pi t / T)) / 2. It follows the optimizer's step count, so
   // a resumed training continues the same curve.
@@ -57,6 +63,14 @@ struct FitOptions {
 
 struct Evaluation {
   double loss = 0, accuracy = 0;
+};
+
+// How evaluate and predict run the model: test-time crops (tta_views) averaged as probabilities.
+struct InferenceOptions {
+  int batch_size = 32;
+  std::vector<View> views = {View{}};  // an empty side: the whole image
+  int producers = 1;
+  bool verbose = false;
 };
 
 class GradientReducer;
@@ -94,6 +108,9 @@ class Model {
   Evaluation evaluate(const Dataset& data, int batch_size = 32, bool verbose = true);
   // Probabilities, n x classes, row-major.
   std::vector<float> predict(const float* x, int n, int batch_size = 32);
+  // The same for a data set, each sample's probabilities averaged over options.views; with ranks,
+  // every rank gets the whole result.
+  std::vector<float> predict(const Dataset& data, const InferenceOptions& options);
   std::string summary() const;  // Keras's table with a MACs column (summary.hpp)
 
   // Sets every BatchNorm layer's moving statistics to the average of its batch statistics over

@@ -21,7 +21,9 @@ namespace cnngen {
 namespace {
 
 constexpr char kMagic[8] = {'C', 'N', 'N', 'G', 'E', 'N', 'C', 'K'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2: the training's settings after the epochs
+// A setting's key and value are short: a bound that keeps a forged count from costing memory.
+constexpr uint32_t kMaxSettings = 64, kMaxSettingBytes = 4096;
 
 constexpr uint64_t kFnvBasis = 1469598103934665603ull;
 
@@ -102,7 +104,7 @@ uint64_t size_bound(const Network& net) {
   uint64_t floats = 0, fields = 4;
   for (const Parameter& p : net.parameters())
     floats += uint64_t(p.value.size()) * (1 + (p.trainable ? kMaxSlotsPerParameter : 0)), fields += 3;
-  return 64 + floats * sizeof(float) + fields * (4096 + 16);
+  return 64 + floats * sizeof(float) + fields * (4096 + 16) + kMaxSettings * 2 * (kMaxSettingBytes + 4);
 }
 
 // The whole file, if it is a regular file no larger than `limit`. Opened without blocking, so that
@@ -235,6 +237,13 @@ void save_checkpoint(const std::string& path, const Network& net, const Optimize
     if (opt)
       for (const auto& s : opt->slots) w.put_floats(s);
     w.put<int32_t>(progress.epochs_done);
+    if (progress.settings.size() > kMaxSettings) throw CheckpointError(tmp + ": more than 64 training settings");
+    w.put<uint32_t>(static_cast<uint32_t>(progress.settings.size()));
+    for (const auto& [key, value] : progress.settings) {
+      if (key.size() > kMaxSettingBytes || value.size() > kMaxSettingBytes)
+        throw CheckpointError(tmp + ": training setting " + key.substr(0, 64) + " longer than 4096 bytes");
+      w.put_string(key), w.put_string(value);
+    }
     const uint64_t checksum = w.hash;
     write_fully(fd, reinterpret_cast<const char*>(&checksum), sizeof checksum, tmp);
     if (::fsync(fd) != 0) throw CheckpointError(tmp + ": fsync failed (" + std::strerror(errno) + ")");
@@ -269,8 +278,9 @@ TrainingProgress load_checkpoint(const std::string& path, Network& net, Optimize
 
   // The checksum only catches accidents: every field is checked as if forged.
   Reader r{bytes, path, sizeof kMagic};
-  if (const uint32_t v = r.get<uint32_t>("version"); v != kVersion)
-    r.fail("checkpoint format version " + std::to_string(v) + ", this build reads " + std::to_string(kVersion));
+  const uint32_t version = r.get<uint32_t>("version");
+  if (version < 1 || version > kVersion)
+    r.fail("checkpoint format version " + std::to_string(version) + ", this build reads 1 to " + std::to_string(kVersion));
   const std::string model = r.get_string("model name");
   if (model != net.graph().name) r.fail("checkpoint of model " + model + ", not " + std::string(net.graph().name));
   const uint32_t count = r.get<uint32_t>("parameter count");
@@ -307,6 +317,16 @@ TrainingProgress load_checkpoint(const std::string& path, Network& net, Optimize
     slot_values.push_back(r.get_floats<std::vector<float>>(expected[i], "optimizer slot " + std::to_string(i)));
   const int32_t epochs = r.get<int32_t>("epochs done");
   if (epochs < 0) r.fail("epochs done " + std::to_string(epochs) + " is negative");
+  TrainingProgress progress{epochs, {}};
+  if (version >= 2) {
+    const uint32_t count = r.get<uint32_t>("setting count");
+    if (count > kMaxSettings) r.fail("setting count " + std::to_string(count) + " is more than " + std::to_string(kMaxSettings));
+    for (uint32_t i = 0; i < count; ++i) {
+      std::string key = r.get_string("setting name"), value = r.get_string("setting value");
+      if (key.size() > kMaxSettingBytes || value.size() > kMaxSettingBytes) r.fail("a training setting longer than 4096 bytes");
+      if (!progress.settings.emplace(std::move(key), std::move(value)).second) r.fail("a training setting named twice");
+    }
+  }
   if (r.left() != 0) r.fail(std::to_string(r.left()) + " bytes after the last field");
   if (opt && !opt_name.empty()) {
     if (opt_name != opt->name()) r.fail("optimizer state of " + opt_name + ", the training uses " + opt->name());
@@ -315,7 +335,7 @@ TrainingProgress load_checkpoint(const std::string& path, Network& net, Optimize
     opt->slots = std::move(slot_values);
   }
   for (size_t i = 0; i < values.size(); ++i) net.parameters()[i].value = std::move(values[i]);
-  return {epochs};
+  return progress;
 }
 
 }  // namespace cnngen

@@ -16,7 +16,9 @@
 #include <cnngen/checkpoint.hpp>
 #include <cnngen/communicator.hpp>
 #include <cnngen/data.hpp>
+#include <cnngen/inference.hpp>
 #include <cnngen/model.hpp>
+#include <cnngen/plot.hpp>
 #include <cnngen/version.hpp>
 
 namespace fs = std::filesystem;
@@ -54,17 +56,19 @@ struct Args {
   std::string command;
   std::vector<std::string> positional;
   std::map<std::string, std::string> options;
+  std::vector<std::string> checkpoints;  // every --checkpoint, in order (evaluate and predict take several)
 };
 
 // The options each command takes; any other is refused, not ignored.
 const std::map<std::string, std::vector<std::string>> kCommandOptions = {
     {"summary", {}},
     {"train", {"--data", "--epochs", "--batch-size", "--lr", "--seed", "--threads", "--checkpoint", "--resume", "--augment",
-               "--lr-schedule", "--bn-estimate", "--sync-bn", "--micro-batch"}},
-    {"evaluate", {"--data", "--checkpoint", "--threads"}},
-    {"predict", {"--checkpoint", "--threads"}},
+               "--lr-schedule", "--bn-estimate", "--sync-bn", "--micro-batch", "--producers", "--verbose", "--ensemble"}},
+    {"evaluate", {"--data", "--checkpoint", "--threads", "--tta", "--producers"}},
+    {"predict", {"--checkpoint", "--threads", "--tta"}},
+    {"plot", {"--show-shapes"}},
 };
-const char* const kFlags[] = {"--resume"};  // options without a value
+const char* const kFlags[] = {"--resume", "--verbose", "--show-shapes"};  // options without a value
 
 bool known_option(const std::string& s) {
   for (const auto& [command, options] : kCommandOptions)
@@ -87,7 +91,8 @@ Args parse(int argc, char** argv) {
         continue;
       }
       if (i + 1 >= argc) throw UsageError(s + " needs a value");
-      if (a.options.count(s)) throw UsageError(s + " given twice");
+      if (s == "--checkpoint") a.checkpoints.push_back(argv[i + 1]);
+      if (a.options.count(s) && s != "--checkpoint") throw UsageError(s + " given twice");
       a.options[s] = argv[++i];
     } else if (a.command.empty()) {
       a.command = s;
@@ -101,8 +106,11 @@ Args parse(int argc, char** argv) {
   for (const auto& [option, value] : a.options)
     if (std::find(allowed->second.begin(), allowed->second.end(), option) == allowed->second.end())
       throw UsageError(a.command + " takes no option " + option);
-  if (a.command != "predict" && !a.positional.empty())
-    throw UsageError(a.command + " takes no argument '" + a.positional.front() + "'");
+  if (a.command == "train" && a.checkpoints.size() > 1)
+    throw UsageError("train writes one --checkpoint (with --ensemble N, its members beside it)");
+  const size_t max_arguments = a.command == "predict" ? SIZE_MAX : a.command == "plot" ? 1 : 0;
+  if (a.positional.size() > max_arguments)
+    throw UsageError(a.command + " takes no argument '" + a.positional[max_arguments] + "'");
   return a;
 }
 
@@ -155,11 +163,12 @@ std::string data_help(const Program& p) {
 void usage(const Program& p, std::ostream& out) {
   out << "usage: " << p.name << " summary\n"
       << "       " << p.name << " train    [--data DIR] [--epochs N] [--batch-size N] [--lr X] [--seed N] [--threads N]\n"
-      << "                         [--checkpoint FILE] [--resume] [--augment on|off]\n"
+      << "                         [--checkpoint FILE] [--resume] [--augment off|on|LIST] [--producers N]\n"
       << "                         [--lr-schedule constant|cosine] [--bn-estimate on|off] [--sync-bn on|off]\n"
-      << "                         [--micro-batch M]\n"
-      << "       " << p.name << " evaluate [--data DIR|FILE.h5] [--checkpoint FILE] [--threads N]\n"
-      << "       " << p.name << " predict  IMAGE... [--checkpoint FILE] [--threads N]\n\n"
+      << "                         [--micro-batch M] [--ensemble N] [--verbose]\n"
+      << "       " << p.name << " evaluate [--data DIR|FILE.h5] [--checkpoint FILE]... [--tta off|mirror|ten] [--threads N]\n"
+      << "       " << p.name << " predict  IMAGE... [--checkpoint FILE]... [--tta off|mirror|ten] [--threads N]\n"
+      << "       " << p.name << " plot     FILE.svg|FILE.png|FILE.dot [--show-shapes]\n\n"
       << "Model " << p.graph.name << ". " << p.task << "\n"
       << "--data: " << data_help(p) << (p.data == Program::Data::signs ? ", or for evaluate the course's test_signs.h5" : "")
       << ".\n        Default: $CNNGEN_DATA, else " << (p.default_data.empty() ? "none" : p.default_data) << ".\n"
@@ -168,8 +177,16 @@ void usage(const Program& p, std::ostream& out) {
       << "Defaults: --epochs " << p.epochs << " --batch-size " << p.batch_size << " --lr " << p.learning_rate
       << " --seed 0 --threads " << std::thread::hardware_concurrency() << " --augment " << on_off(p.augment)
       << " --lr-schedule " << (p.cosine_decay ? "cosine" : "constant") << " --bn-estimate " << on_off(p.estimate_batch_norm)
-      << "\n--augment: random mirror and shifts of up to 4 pixels; --lr-schedule cosine: decay to 0 over the\n"
-      << "training; --bn-estimate: BatchNorm statistics re-estimated on the training set before each evaluation.\n"
+      << " --producers 1 --tta off\n"
+      << "--augment: off, on (= " << default_augmentation().describe() << "), or a list of mirror, crop[=P] (pad and crop,\n"
+      << "default 4 pixels), zoom[=Z] (random-scale crops resized back, default 0.2), color[=C] (per-channel offsets,\n"
+      << "default 0.1), pca[=S] (AlexNet's PCA colour augmentation, default 0.1); --producers: the input pipeline's\n"
+      << "threads; --lr-schedule cosine: decay to 0 over the training; --bn-estimate: BatchNorm statistics\n"
+      << "re-estimated on the training set before each evaluation; --verbose: the time train waited on its input.\n"
+      << "--ensemble N: N members trained one after another with seeds S, S+1, ..., each its own checkpoint\n"
+      << "(FILE-1.ckpt, ...); evaluate and predict average the probabilities of every --checkpoint given.\n"
+      << "--tta: test-time crops averaged as probabilities: mirror (the image and its mirror) or ten (AlexNet's\n"
+      << "four corners and centre at the training crops' scale, and their mirrors).\n"
       << "Under mpirun -np N, train and evaluate split every batch across the N processes (--batch-size is the\n"
       << "global batch); --sync-bn on (default) computes BatchNorm's statistics over the global batch, off per\n"
       << "process. --threads defaults to this machine's cores shared among its processes. --micro-batch M: the\n"
@@ -200,19 +217,38 @@ Dataset load_split(const Program& p, const std::string& root, const std::string&
   return task_data(p, load_image_folder((fs::path(root) / split).string(), s.h, s.w, p.data_classes));
 }
 
-std::string checkpoint_path(const Program& p, const Args& a) {
-  auto it = a.options.find("--checkpoint");
-  return it != a.options.end() ? it->second : p.name + ".ckpt";
+std::vector<std::string> checkpoint_paths(const Program& p, const Args& a) {
+  return a.checkpoints.empty() ? std::vector<std::string>{p.name + ".ckpt"} : a.checkpoints;
+}
+
+// Ensemble member k of N (1-based) beside `path`: model.ckpt -> model-2.ckpt; the path itself for one.
+std::string member_path(const std::string& path, int k, int members) {
+  if (members == 1) return path;
+  const fs::path f(path);
+  return (f.parent_path() / (f.stem().string() + "-" + std::to_string(k) + f.extension().string())).string();
 }
 
 void print_evaluation(const Evaluation& e) {
   std::printf("Loss = %.12g\nTest Accuracy = %.12g\n", e.loss, e.accuracy);
 }
 
+// Runs f, whose std::invalid_argument is a mistake on the command line.
+template <class F>
+auto usage_checked(F&& f) {
+  try {
+    return f();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+}
+
 // A command line's every value, checked: what parse() and the ranges accept, before anything runs.
 struct Settings {
   int threads = 1;
-  std::string checkpoint;
+  std::vector<std::string> checkpoints;
+  int producers = 1;
+  TtaCrops tta = TtaCrops::none;
+  int ensemble = 1;
   // train
   double lr = 0;
   bool lr_given = false;
@@ -227,8 +263,11 @@ Settings settings(const Program& p, const Args& a) {
   const int local = launched_by_mpi() ? world().local_size() : 1;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   s.threads = static_cast<int>(int_option(a, "--threads", std::max(1, cores / local), 1, kMaxThreads));
-  s.checkpoint = checkpoint_path(p, a);
+  s.checkpoints = checkpoint_paths(p, a);
+  s.producers = static_cast<int>(int_option(a, "--producers", 1, 1, 64));
   if (a.command == "predict" && a.positional.empty()) throw UsageError("predict needs at least one IMAGE");
+  if (a.command == "plot" && a.positional.empty()) throw UsageError("plot needs the picture's FILE (.svg, .png or .dot)");
+  if (const auto it = a.options.find("--tta"); it != a.options.end()) s.tta = usage_checked([&] { return parse_tta(it->second); });
   if (a.command != "train") return s;
   s.lr = positive_option(a, "--lr", p.learning_rate);
   s.lr_given = a.options.count("--lr") > 0;
@@ -236,8 +275,15 @@ Settings settings(const Program& p, const Args& a) {
   fit.seed = static_cast<uint64_t>(int_option(a, "--seed", 0, 0, kMaxSeed));
   fit.epochs = static_cast<int>(int_option(a, "--epochs", p.epochs, 1, kMaxEpochs));
   fit.batch_size = static_cast<int>(int_option(a, "--batch-size", p.batch_size, 1, kMaxBatch));
-  fit.mirror = switch_option(a, "--augment", p.augment);
-  fit.shift = fit.mirror ? 4 : 0;
+  const Shape in = p.graph.input_shape();
+  if (const auto it = a.options.find("--augment"); it != a.options.end())
+    fit.augmentation = usage_checked([&] { return parse_augmentation(it->second); });
+  else if (p.augment)
+    fit.augmentation = default_augmentation();
+  usage_checked([&] { check_augmentation(fit.augmentation, in.h, in.w, in.c, PcaColor{{1, 1, 1}}); return 0; });
+  fit.producers = s.producers;
+  fit.report_input_wait = a.options.count("--verbose") > 0;
+  s.ensemble = static_cast<int>(int_option(a, "--ensemble", 1, 1, 100));
   fit.cosine_decay = switch_option(a, "--lr-schedule", p.cosine_decay, "cosine", "constant");
   fit.estimate_batch_norm = switch_option(a, "--bn-estimate", p.estimate_batch_norm);
   s.sync_bn = switch_option(a, "--sync-bn", true);
@@ -246,16 +292,72 @@ Settings settings(const Program& p, const Args& a) {
   return s;
 }
 
-// With ranks (mpirun), every rank reads the data and trains its share of each batch; rank 0 alone
-// holds the checkpoint's lock, writes the checkpoint and prints (run_program silences the others).
-int train(const Program& p, const Args& a, Settings s) {
+Evaluation evaluate_ensemble(const Program& p, const Settings& s, const Dataset& test, int batch_size);
+
+// Trains one model into `ckpt` (one ensemble member, or the only one). With ranks (mpirun), every
+// rank reads the data and trains its share of each batch; rank 0 alone holds the checkpoint's lock,
+// writes the checkpoint and prints (run_program silences the others).
+void train_one(const Program& p, const Args& a, const Settings& s, FitOptions fit, const std::string& ckpt,
+               const Dataset& train, const Dataset& test) {
   Communicator& comm = world();
   const bool root = comm.rank() == 0;
-  const std::string& ckpt = s.checkpoint;
-  std::optional<CheckpointLock> lock;  // before the data is read: a path that cannot be written fails now
+  std::optional<CheckpointLock> lock;  // a path that cannot be written fails before any work
   on_every_rank(comm, [&] {
     if (root) lock.emplace(ckpt);
   });
+  Model model(p.graph, p.kernels);
+  model.set_communicator(comm, s.sync_bn);
+  model.set_micro_batch(s.micro_batch);
+  model.network().initialize(fit.seed);
+  model.compile(std::make_unique<Adam>(s.lr), p.loss);
+  std::string saved_pca;  // the colour decomposition a resumed training's checkpoint kept
+  if (a.options.count("--resume")) {
+    double done = 0;
+    on_every_rank(comm, [&] {
+      if (!root) return;
+      const TrainingProgress progress = load_checkpoint(ckpt, model.network(), model.optimizer());
+      done = progress.epochs_done;
+      if (const auto it = progress.settings.find("pca"); it != progress.settings.end()) saved_pca = it->second;
+    });
+    comm.broadcast(std::span(&done, 1), 0);
+    fit.initial_epoch = static_cast<int>(done);
+    std::cout << "Resuming from " << ckpt << " after epoch " << fit.initial_epoch << std::endl;
+    // A resumed training keeps its learning rate unless --lr says otherwise, and then says so.
+    const double saved = model.optimizer()->learning_rate;
+    if (s.lr_given && s.lr != saved)
+      std::cout << "Learning rate " << s.lr << " from --lr; the checkpoint's training used " << saved << std::endl;
+    if (root) model.set_learning_rate(s.lr_given ? s.lr : saved);
+  }
+  if (fit.augmentation.pca > 0) {
+    // Rank 0's decomposition, on every rank: the one a resumed checkpoint kept, else the data set's.
+    on_every_rank(comm, [&] {
+      if (root) fit.pca = saved_pca.empty() ? fit_pca_color(train) : parse_pca_color(saved_pca);
+    });
+    std::vector<float> packed(12);
+    std::copy(fit.pca.eigenvalues.begin(), fit.pca.eigenvalues.end(), packed.begin());
+    for (int k = 0; k < 3; ++k) std::copy(fit.pca.eigenvectors[k].begin(), fit.pca.eigenvectors[k].end(), packed.begin() + 3 + 3 * k);
+    comm.broadcast(std::span<float>(packed), 0);
+    std::copy(packed.begin(), packed.begin() + 3, fit.pca.eigenvalues.begin());
+    for (int k = 0; k < 3; ++k) std::copy(packed.begin() + 3 + 3 * k, packed.begin() + 6 + 3 * k, fit.pca.eigenvectors[k].begin());
+    std::cout << "PCA colour augmentation: eigenvalues " << fit.pca.eigenvalues[0] << " " << fit.pca.eigenvalues[1] << " "
+              << fit.pca.eigenvalues[2] << (saved_pca.empty() ? " (of the training set)" : " (from the checkpoint)") << std::endl;
+  }
+  model.broadcast_state(0);  // every rank starts from rank 0's parameters and optimizer state
+  std::map<std::string, std::string> kept{{"augment", fit.augmentation.describe()}};
+  if (fit.augmentation.pca > 0) kept["pca"] = to_text(fit.pca);
+  fit.on_epoch_end = [&](const EpochLogs& logs) {
+    on_every_rank(comm, [&] {
+      if (root) save_checkpoint(ckpt, model.network(), model.optimizer(), {logs.epoch, kept});
+    });
+  };
+  on_every_rank(comm, [&] { model.check_fit(train, fit); });
+  if (fit.initial_epoch < fit.epochs) model.fit(train, fit);
+  print_evaluation(model.evaluate(test, fit.batch_size));
+  print_profile(model);
+}
+
+int train(const Program& p, const Args& a, Settings s) {
+  Communicator& comm = world();
   Dataset train, test;
   on_every_rank(comm, [&] {
     const std::string dir = data_dir(p, a);
@@ -269,66 +371,111 @@ int train(const Program& p, const Args& a, Settings s) {
   if (s.micro_batch > 0)
     std::cout << "Deterministic: sums over each batch taken per micro-batch of " << s.micro_batch << " and added in order"
               << std::endl;
-  FitOptions& fit = s.fit;
-  fit.validation = &test;
-
-  Model model(p.graph, p.kernels);
-  model.set_communicator(comm, s.sync_bn);
-  model.set_micro_batch(s.micro_batch);
-  model.network().initialize(fit.seed);
-  model.compile(std::make_unique<Adam>(s.lr), p.loss);
-  if (a.options.count("--resume")) {
-    double done = 0;
-    on_every_rank(comm, [&] {
-      if (root) done = load_checkpoint(ckpt, model.network(), model.optimizer()).epochs_done;
-    });
-    comm.broadcast(std::span(&done, 1), 0);
-    fit.initial_epoch = static_cast<int>(done);
-    std::cout << "Resuming from " << ckpt << " after epoch " << fit.initial_epoch << std::endl;
-    // A resumed training keeps its learning rate unless --lr says otherwise, and then says so.
-    const double saved = model.optimizer()->learning_rate;
-    if (s.lr_given && s.lr != saved)
-      std::cout << "Learning rate " << s.lr << " from --lr; the checkpoint's training used " << saved << std::endl;
-    if (root) model.set_learning_rate(s.lr_given ? s.lr : saved);
+  if (s.fit.augmentation.any())
+    std::cout << "Augmentation: " << s.fit.augmentation.describe() << " (" << s.producers << " producer thread"
+              << (s.producers > 1 ? "s" : "") << ")" << std::endl;
+  s.fit.validation = &test;
+  const std::string& ckpt = s.checkpoints.front();
+  for (int k = 1; k <= s.ensemble; ++k) {
+    FitOptions fit = s.fit;
+    fit.seed = s.fit.seed + static_cast<uint64_t>(k - 1);
+    const std::string member = member_path(ckpt, k, s.ensemble);
+    if (s.ensemble > 1) std::cout << "Ensemble member " << k << "/" << s.ensemble << ": seed " << fit.seed << ", " << member << std::endl;
+    train_one(p, a, s, fit, member, train, test);
   }
-  model.broadcast_state(0);  // every rank starts from rank 0's parameters and optimizer state
-  fit.on_epoch_end = [&](const EpochLogs& logs) {
-    on_every_rank(comm, [&] {
-      if (root) save_checkpoint(ckpt, model.network(), model.optimizer(), {logs.epoch});
-    });
-  };
-  on_every_rank(comm, [&] { model.check_fit(train, fit); });
-  model.fit(train, fit);
-  print_evaluation(model.evaluate(test, fit.batch_size));
-  print_profile(model);
+  if (s.ensemble == 1) return 0;
+  std::vector<std::string> members;
+  for (int k = 1; k <= s.ensemble; ++k) members.push_back(member_path(ckpt, k, s.ensemble));
+  Settings ensemble = s;
+  ensemble.checkpoints = members;
+  std::cout << "Ensemble of " << s.ensemble << " (probabilities averaged):" << std::endl;
+  print_evaluation(evaluate_ensemble(p, ensemble, test, s.fit.batch_size));
   return 0;
 }
 
 // Rank 0 reads the checkpoint; with ranks, the others get its parameters.
-std::unique_ptr<Model> trained_model(const Program& p, const Settings& s) {
+std::unique_ptr<Model> trained_model(const Program& p, const std::string& ckpt, TrainingProgress* progress = nullptr) {
   auto model = std::make_unique<Model>(p.graph, p.kernels);
   Communicator& comm = world();
   model->set_communicator(comm);
   model->compile(std::make_unique<Adam>(), p.loss);
-  const std::string& ckpt = s.checkpoint;
   on_every_rank(comm, [&] {
     if (comm.rank() != 0) return;
     if (!fs::exists(ckpt))
       throw CheckpointError(ckpt + ": no such checkpoint: train first (" + p.name + " train) or pass --checkpoint FILE");
-    load_checkpoint(ckpt, model->network(), nullptr);
+    const TrainingProgress read = load_checkpoint(ckpt, model->network(), nullptr);
+    if (progress) *progress = read;
   });
   model->broadcast_state(0);
   return model;
 }
 
+// The members of every --checkpoint, and the test-time views of the first one's training crops.
+struct Ensemble {
+  std::vector<std::unique_ptr<Model>> models;
+  std::vector<Model*> members;
+  InferenceOptions options;
+};
+
+Ensemble load_ensemble(const Program& p, const Settings& s, int batch_size) {
+  Ensemble e;
+  Augmentation trained_with;
+  for (const std::string& path : s.checkpoints) {
+    TrainingProgress progress;
+    e.models.push_back(trained_model(p, path, &progress));
+    e.members.push_back(e.models.back().get());
+    if (e.members.size() > 1 || !progress.settings.count("augment")) continue;
+    try {  // the first member's training crops set the test-time crops' scale
+      trained_with = parse_augmentation(progress.settings.at("augment"));
+    } catch (const std::invalid_argument& error) {
+      throw CheckpointError(path + ": its training's augmentation: " + error.what());
+    }
+  }
+  // Rank 0 read the checkpoints: every rank takes its crops.
+  std::vector<float> crop{float(trained_with.crop), trained_with.zoom};
+  world().broadcast(std::span<float>(crop), 0);
+  trained_with.crop = static_cast<int>(crop[0]), trained_with.zoom = crop[1];
+  const Shape in = p.graph.input_shape();
+  e.options.views = tta_views(s.tta, trained_with, in.h, in.w);
+  e.options.batch_size = batch_size;
+  e.options.producers = s.producers;
+  return e;
+}
+
+Evaluation evaluate_ensemble(const Program& p, const Settings& s, const Dataset& test, int batch_size) {
+  Ensemble e = load_ensemble(p, s, batch_size);
+  const std::vector<float> probs = predict_averaged(e.members, test, e.options);
+  return score(probs, test.y, e.members[0]->network().classes(), p.loss);
+}
+
+int evaluate(const Program& p, const Args& a, const Settings& s) {
+  Dataset test;
+  on_every_rank(world(), [&] { test = load_split(p, data_dir(p, a), "test"); });
+  if (s.checkpoints.size() == 1 && s.tta == TtaCrops::none) {  // the model's own loss, from its logits
+    print_evaluation(trained_model(p, s.checkpoints.front())->evaluate(test));
+    return 0;
+  }
+  std::cout << s.checkpoints.size() << " checkpoint(s), test-time crops " << tta_name(s.tta) << std::endl;
+  print_evaluation(evaluate_ensemble(p, s, test, 32));
+  return 0;
+}
+
 int predict(const Program& p, const Args& a, const Settings& settings) {
-  const std::unique_ptr<Model> trained = trained_model(p, settings);
-  Model& model = *trained;
+  Ensemble e = load_ensemble(p, settings, 32);
   const Shape s = p.graph.input_shape();
+  Dataset images;
+  images.h = s.h, images.w = s.w, images.c = s.c;
   for (const std::string& path : a.positional) {
     const std::vector<float> x = to_input(read_image(path), s.h, s.w);
-    const std::vector<float> probs = model.predict(x.data(), 1);
-    std::printf("%s\n", path.c_str());
+    images.x.insert(images.x.end(), x.begin(), x.end());
+    images.y.push_back(0);
+    images.n++;
+  }
+  const std::vector<float> all = predict_averaged(e.members, images, e.options);
+  const size_t classes = static_cast<size_t>(p.graph.output_shape().c);
+  for (size_t i = 0; i < a.positional.size(); ++i) {
+    const std::span<const float> probs(all.data() + i * classes, classes);
+    std::printf("%s\n", a.positional[i].c_str());
     if (probs.size() > 1) {  // the course's line for a multi-class model
       std::printf("class prediction vector [");
       for (size_t c = 0; c < probs.size(); ++c) std::printf(c ? ", p(%zu)" : "p(%zu)", c);
@@ -373,11 +520,10 @@ int run_program(int argc, char** argv, const Program& p) {
       return 0;
     }
     if (a.command == "train") return train(p, a, s);
-    if (a.command == "evaluate") {
-      const std::unique_ptr<Model> model = trained_model(p, s);
-      Dataset test;
-      on_every_rank(world(), [&] { test = load_split(p, data_dir(p, a), "test"); });
-      print_evaluation(model->evaluate(test));
+    if (a.command == "evaluate") return evaluate(p, a, s);
+    if (a.command == "plot") {
+      plot_model(p.graph, a.positional.front(), {.show_shapes = a.options.count("--show-shapes") > 0});
+      std::cout << "Wrote " << a.positional.front() << std::endl;
       return 0;
     }
     return predict(p, a, s);  // parse() refused every other command

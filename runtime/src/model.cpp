@@ -1,14 +1,22 @@
 #include <cnngen/model.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <cstdio>
 #include <iostream>
 #include <numbers>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <numeric>
 #include <random>
 #include <stdexcept>
 
+#include <cnngen/inference.hpp>
+#include <cnngen/input_pipeline.hpp>
 #include <cnngen/progress.hpp>
 #include <cnngen/summary.hpp>
 
@@ -222,37 +230,27 @@ ModelLoss Model::train_on_batch(const float* x, std::span<const int> labels, int
 
 namespace {
 
-// Copies sample `src` of d into `dst`, mirrored and shifted as drawn for (seed, epoch, sample).
-void augmented_copy(const Dataset& d, int src, const FitOptions& o, int epoch, float* dst) {
-  const int64_t size = d.sample_size();
-  const float* in = d.sample(src);
-  if (!o.mirror && o.shift == 0) {
-    std::memcpy(dst, in, sizeof(float) * size);
-    return;
-  }
-  std::mt19937_64 rng((o.seed * 1000003ull + static_cast<uint64_t>(epoch)) * 2654435761ull + static_cast<uint64_t>(src));
-  const bool flip = o.mirror && (rng() & 1);
-  const int span = 2 * o.shift + 1;
-  const int dy = o.shift ? static_cast<int>(rng() % span) - o.shift : 0, dx = o.shift ? static_cast<int>(rng() % span) - o.shift : 0;
-  for (int y = 0; y < d.h; ++y)
-    for (int x = 0; x < d.w; ++x) {
-      const int sy = y + dy, sx0 = x + dx, sx = flip ? d.w - 1 - sx0 : sx0;
-      float* out = dst + (int64_t(y) * d.w + x) * d.c;
-      if (sy < 0 || sy >= d.h || sx0 < 0 || sx0 >= d.w) std::fill(out, out + d.c, 0.0f);
-      else std::memcpy(out, in + (int64_t(sy) * d.w + sx) * d.c, sizeof(float) * d.c);
-    }
-}
-
 // The seed of a sample's random draws in a training forward (Dropout's mask), from (seed, epoch,
 // sample) only, as the augmentation's: a resumed run, or the sample on another process, draws alike.
 uint32_t sample_seed(uint64_t seed, int epoch, int sample) {
-  uint64_t x = (seed * 1000003ull + static_cast<uint64_t>(epoch)) * 2654435761ull + static_cast<uint64_t>(sample);
+  uint64_t x = sample_key(seed, epoch, sample);
   x = (x ^ (x >> 31)) * 0xbf58476d1ce4e5b9ull;  // a finaliser, so that near keys give far seeds
   return static_cast<uint32_t>((x ^ (x >> 27)) >> 32);
 }
 
 // What estimate_batch_norm's forwards draw: not an epoch of training's.
 constexpr int kEstimateEpoch = -1;
+
+// The epoch's order of the samples: Fisher-Yates from a stream fixed by (seed, epoch), so that a
+// resumed run shuffles alike.
+std::vector<int> epoch_order(int n, const FitOptions& o, int epoch) {
+  std::vector<int> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  if (!o.shuffle) return order;
+  std::mt19937_64 rng(o.seed * 1000003ull + static_cast<uint64_t>(epoch));
+  for (int i = n - 1; i > 0; --i) std::swap(order[i], order[static_cast<int>(rng() % (i + 1))]);
+  return order;
+}
 
 }  // namespace
 
@@ -291,48 +289,68 @@ void Model::estimate_batch_norm(const Dataset& data, int batch_size) {
 History Model::fit(const Dataset& train, const FitOptions& o) {
   if (!optimizer_) throw std::logic_error("fit: compile the model first");
   check_fit(train, o);
+  check_augmentation(o.augmentation, train.h, train.w, train.c, o.pca);
   // With ranks, rank 0 alone prints.
   const Communicator& comm = communicator();
   const bool verbose = o.verbose && comm.rank() == 0;
   History history;
-  std::vector<int> order(train.n), batch_y;
   const int64_t sample = train.sample_size();
   const int64_t batches = (int64_t{train.n} + o.batch_size - 1) / o.batch_size;
   const int64_t total_steps = int64_t{o.epochs} * batches;
+  if (int64_t{o.epochs - o.initial_epoch} * batches > std::numeric_limits<int>::max())
+    throw std::invalid_argument("fit: more than 2^31 batches");
+  // One pipeline over every batch of the training, so that the producers run into the next epoch
+  // while this one validates. The orders of the two epochs in flight are kept.
+  std::mutex orders_mutex;
+  std::map<int, std::shared_ptr<const std::vector<int>>> orders;
+  const auto order_of = [&](int epoch) {
+    std::lock_guard lock(orders_mutex);
+    auto& slot = orders[epoch];
+    if (!slot) slot = std::make_shared<const std::vector<int>>(epoch_order(train.n, o, epoch));
+    while (orders.size() > 3) orders.erase(orders.begin());
+    return slot;
+  };
+  const auto fill = [&](int index, Batch& b, const std::atomic<bool>& stop) {
+    b.epoch = o.initial_epoch + static_cast<int>(index / batches);
+    b.first = static_cast<int>(index % batches) * o.batch_size;
+    b.n = std::min(o.batch_size, train.n - b.first);
+    const std::shared_ptr<const std::vector<int>> order = order_of(b.epoch);
+    b.x.resize(static_cast<size_t>(b.n) * sample);
+    b.y.resize(b.n), b.seeds.resize(b.n);
+    const Share share = share_for(b.n);  // the samples this rank runs
+    for (int i = 0; i < b.n && !stop; ++i) {
+      const int s = (*order)[b.first + i];
+      b.y[i] = train.y[s];
+      b.seeds[i] = sample_seed(o.seed, b.epoch, s);
+      if (i < share.begin || i >= share.end) continue;
+      const SampleDraw d = draw(o.augmentation, o.pca, sample_key(o.seed, b.epoch, s), train.h, train.w);
+      apply(d, train.sample(s), train.h, train.w, train.c, b.x.data() + i * sample);
+    }
+  };
+  InputPipeline input(static_cast<int>((o.epochs - o.initial_epoch) * batches), fill, {.producers = o.producers});
+  double waited = 0;
   for (int epoch = o.initial_epoch; epoch < o.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
-    std::iota(order.begin(), order.end(), 0);
-    if (o.shuffle) {  // Fisher-Yates from a stream fixed by (seed, epoch): a resumed run shuffles alike
-      std::mt19937_64 rng(o.seed * 1000003ull + static_cast<uint64_t>(epoch));
-      for (int i = train.n - 1; i > 0; --i) std::swap(order[i], order[static_cast<int>(rng() % (i + 1))]);
-    }
     if (verbose) std::cout << "Epoch " << epoch + 1 << "/" << o.epochs << std::endl;
     ProgressBar bar(train.n, std::cout, verbose && ProgressBar::stdout_is_terminal());
     double loss_sum = 0;
     int correct = 0, seen = 0;
     std::vector<double> head_loss_sum(net_.heads().size());
-    for (int first = 0; first < train.n; first += o.batch_size) {
-      const int n = std::min(o.batch_size, train.n - first);
-      batch_x_.resize(static_cast<size_t>(n) * sample);
-      batch_y.resize(n);
-      std::vector<uint32_t> seeds(n);
-      const Share share = share_for(n);  // the samples this rank runs
-      for (int i = 0; i < n; ++i) {
-        if (i >= share.begin && i < share.end) augmented_copy(train, order[first + i], o, epoch, batch_x_.data() + i * sample);
-        batch_y[i] = train.y[order[first + i]];
-        seeds[i] = sample_seed(o.seed, epoch, order[first + i]);
-      }
-      net_.set_sample_seeds(std::move(seeds));
+    for (int64_t k = 0; k < batches; ++k) {
+      const Batch* b = input.next();
+      if (!b) throw std::logic_error("fit: the input pipeline ended early");
+      const int n = b->n;
+      net_.set_sample_seeds(b->seeds);
       if (o.cosine_decay)
         optimizer_->learning_rate =
             base_learning_rate_ * 0.5 * (1 + std::cos(std::numbers::pi * double(optimizer_->iterations) / double(total_steps)));
       ModelLoss r;
       try {
-        r = train_on_batch(batch_x_.data(), batch_y, n);
+        r = train_on_batch(b->x.data(), b->y, n);
       } catch (const TrainingDiverged& e) {
         if (verbose && ProgressBar::stdout_is_terminal()) std::cout << std::endl;  // off the bar's line
         throw TrainingDiverged("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(o.epochs) + ", batch " +
-                               std::to_string(first / o.batch_size + 1) + "/" + std::to_string(batches) + ": " + e.what() +
+                               std::to_string(k + 1) + "/" + std::to_string(batches) + ": " + e.what() +
                                "; training stopped before the step, no checkpoint written after it (try a lower --lr)");
       }
       loss_sum += r.loss * n, correct += r.correct, seen += n;
@@ -341,6 +359,8 @@ History Model::fit(const Dataset& train, const FitOptions& o) {
     }
     optimizer_->learning_rate = base_learning_rate_;  // what a checkpoint of this epoch records
     EpochLogs logs{.epoch = epoch + 1, .loss = loss_sum / seen, .acc = double(correct) / seen};
+    logs.input_wait_seconds = input.wait_seconds() - waited;
+    waited = input.wait_seconds();
     Metrics shown = training_metrics(loss_sum, head_loss_sum, correct, seen);
     if (o.estimate_batch_norm) estimate_batch_norm(train, o.batch_size);
     else average_moving_statistics();
@@ -352,6 +372,9 @@ History Model::fit(const Dataset& train, const FitOptions& o) {
     }
     logs.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (verbose) bar.finish(shown);
+    if (verbose && o.report_input_wait)
+      std::printf("input pipeline: %d producer(s), trainer waited %.3f s of the epoch's %.1f s\n", o.producers,
+                  logs.input_wait_seconds, logs.seconds);
     history.epochs.push_back(logs);
     if (o.on_epoch_end) o.on_epoch_end(logs);
   }
@@ -359,27 +382,40 @@ History Model::fit(const Dataset& train, const FitOptions& o) {
 }
 
 // With ranks, each takes its share of every batch (a rank may have none: inference needs no
-// collective), and the sums are reduced at the end.
+// collective), and the sums are reduced at the end. The input pipeline copies each batch's share
+// while the network runs the one before.
 Evaluation Model::evaluate(const Dataset& d, int batch_size, bool verbose) {
   check_data(d, "evaluation");
+  if (batch_size <= 0) throw std::invalid_argument("evaluate: batch size must be positive");
   Communicator& comm = communicator();
   verbose = verbose && comm.rank() == 0;
   ProgressBar bar(d.n, std::cout, verbose && ProgressBar::stdout_is_terminal());
+  const auto fill = [&](int index, Batch& b, const std::atomic<bool>&) {
+    b.first = index * batch_size;
+    b.n = std::min(batch_size, d.n - b.first);
+    const Share share = share_of(b.n, comm.rank(), comm.size());
+    b.x.assign(d.sample(b.first + share.begin), d.sample(b.first + share.end));
+  };
+  InputPipeline input((d.n + batch_size - 1) / batch_size, fill, {});
   double totals[2] = {0, 0};  // loss sum, correct
-  for (int first = 0; first < d.n; first += batch_size) {
-    const int n = std::min(batch_size, d.n - first);
-    const Share share = share_of(n, comm.rank(), comm.size());
+  while (const Batch* b = input.next()) {
+    const Share share = share_of(b->n, comm.rank(), comm.size());
     if (share.size() > 0) {
-      const Buffer& logits = net_.forward(d.sample(first + share.begin), share.size(), false);
+      const Buffer& logits = net_.forward(b->x.data(), share.size(), false);
       const LossResult r =
-          loss_and_gradient(loss_, logits, std::span<const int>(d.y).subspan(first + share.begin, share.size()), nullptr);
+          loss_and_gradient(loss_, logits, std::span<const int>(d.y).subspan(b->first + share.begin, share.size()), nullptr);
       totals[0] += r.loss * share.size(), totals[1] += r.correct;
     }
-    if (verbose) bar.update(first + n, {});
+    if (verbose) bar.update(b->first + b->n, {});
   }
   comm.sum(totals);
   if (verbose) bar.finish({});
   return {totals[0] / d.n, totals[1] / d.n};
+}
+
+std::vector<float> Model::predict(const Dataset& data, const InferenceOptions& options) {
+  Model* self = this;
+  return predict_averaged(std::span<Model* const>(&self, 1), data, options);
 }
 
 std::vector<float> Model::predict(const float* x, int n, int batch_size) {
