@@ -5,7 +5,9 @@
 # programs and the tests instrumented; the generated kernels are Halide's objects, generated for
 # AVX2 alone, which every CI machine runs: the sanitizers check the code around them), all but the
 # two long trainings that check an accuracy.
-# CNNGEN_TEST_PLAIN_ONLY=1 skips the second run.
+# Last, the input pipeline's tests under ThreadSanitizer (build-tsan/: the runtime and
+# tests/pipeline alone, no model's kernels).
+# CNNGEN_TEST_PLAIN_ONLY=1 skips the sanitizer runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -17,3 +19,7 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Release -DCNNGEN_SANITIZE=a
   -DCNNGEN_TARGETS=avx2
 cmake --build build-asan
 ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --label-exclude accuracy  # tests/CMakeLists.txt says why
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Release -DCNNGEN_SANITIZE=thread -DCNNGEN_BUILD_EXAMPLES=OFF \
+  -DCNNGEN_BUILD_TESTS=OFF -DCNNGEN_BUILD_BENCHMARKS=OFF -DCNNGEN_BUILD_PIPELINE_TESTS=ON -DCNNGEN_TARGETS=avx2
+cmake --build build-tsan --target test_pipeline
+ctest --test-dir build-tsan --output-on-failure -j "$(nproc)"

@@ -17,6 +17,7 @@
 
 #include <cnngen/checkpoint.hpp>
 #include <cnngen/dispatch.hpp>
+#include <cnngen/inference.hpp>
 #include <cnngen/loss.hpp>
 #include <cnngen/model.hpp>
 #include <cnngen/progress.hpp>
@@ -594,3 +595,128 @@ TEST(Dispatch, AnUnknownMaxIsaIsRefusedByName) {
       },
       std::invalid_argument);
 }
+
+namespace {
+
+// The input pipeline inside fit: every augmentation that applies to ZooGlobal's six channels, drawn
+// per (seed, epoch, sample), made by 1, 2 or 3 producer threads: the same weights bit for bit.
+cnngen::FitOptions augmented(int producers) {
+  cnngen::FitOptions o;
+  o.epochs = 3, o.batch_size = 4, o.seed = 11, o.verbose = false, o.producers = producers;
+  o.augmentation = cnngen::parse_augmentation("mirror,crop=2,zoom=0.3");
+  return o;
+}
+
+TEST(InputPipeline, FitTrainsAlikeWithOneTwoAndThreeProducers) {
+  const cnngen::Dataset data = global_data();
+  cnngen::Model one = dropout_model();
+  one.fit(data, augmented(1));
+  for (int producers : {2, 3}) {
+    cnngen::Model many = dropout_model();
+    many.fit(data, augmented(producers));
+    for (size_t i = 0; i < one.network().parameters().size(); ++i)
+      ASSERT_EQ(many.network().parameters()[i].value, one.network().parameters()[i].value)
+          << producers << " producers: " << one.network().parameters()[i].name;
+  }
+}
+
+TEST(InputPipeline, AnAugmentedTrainingResumesExactly) {
+  const cnngen::Dataset data = global_data();
+  cnngen::Model straight = dropout_model();
+  straight.fit(data, augmented(2));
+  cnngen::Model first = dropout_model();
+  cnngen::FitOptions part = augmented(3);
+  part.epochs = 1;
+  first.fit(data, part);
+  const std::string path = temp_path("augmented.ckpt");
+  cnngen::save_checkpoint(path, first.network(), first.optimizer(), {1});
+  cnngen::Model resumed = dropout_model();
+  cnngen::FitOptions rest = augmented(1);
+  rest.initial_epoch = cnngen::load_checkpoint(path, resumed.network(), resumed.optimizer()).epochs_done;
+  resumed.fit(data, rest);
+  fs::remove(path);
+  for (size_t i = 0; i < straight.network().parameters().size(); ++i)
+    ASSERT_EQ(resumed.network().parameters()[i].value, straight.network().parameters()[i].value)
+        << straight.network().parameters()[i].name;
+}
+
+// The pipeline's trainer waits on it, and says how long: a number, not a guess.
+TEST(InputPipeline, FitReportsTheTrainersWait) {
+  cnngen::Model m = dropout_model();
+  const cnngen::History h = m.fit(global_data(), augmented(2));
+  for (const cnngen::EpochLogs& e : h.epochs) {
+    EXPECT_GE(e.input_wait_seconds, 0.0);
+    EXPECT_LE(e.input_wait_seconds, e.seconds);
+  }
+}
+
+cnngen::Dataset pooled_data() {
+  cnngen::Dataset d;
+  d.n = 9, d.h = 8, d.w = 6, d.c = 3;
+  d.x.resize(size_t(d.n) * d.sample_size());
+  for (size_t i = 0; i < d.x.size(); ++i) d.x[i] = 0.5f + 0.5f * std::cos(0.71f * float(i));
+  for (int i = 0; i < d.n; ++i) d.y.push_back(i % 3);
+  return d;
+}
+
+cnngen::Model pooled_model(uint64_t seed) {
+  cnngen::Model m(zoo::pooled, cnngen::generated::zoo());
+  m.network().initialize(seed);
+  m.compile(std::make_unique<cnngen::Adam>(), cnngen::LossKind::categorical_crossentropy);
+  return m;
+}
+
+TEST(Inference, AnEnsembleOfOneIsItsMember) {
+  const cnngen::Dataset d = global_data();
+  cnngen::Model m = dropout_model();
+  m.network().initialize(4);
+  cnngen::Model* members[] = {&m};
+  const std::vector<float> averaged = cnngen::predict_averaged(members, d, {.batch_size = 4});
+  EXPECT_EQ(averaged, m.predict(d.x.data(), d.n, 4)) << "bit for bit";
+  const cnngen::Evaluation e = m.evaluate(d, 4, false);
+  const cnngen::Evaluation s = cnngen::score(averaged, d.y, 4, cnngen::LossKind::categorical_crossentropy);
+  EXPECT_EQ(s.accuracy, e.accuracy);
+  EXPECT_NEAR(s.loss, e.loss, 1e-6 * e.loss) << "from probabilities, not logits: rounding apart";
+}
+
+// Two members' average is the mean of their probabilities, each sample's rows summing to one.
+TEST(Inference, AnEnsembleAveragesItsMembers) {
+  const cnngen::Dataset d = pooled_data();
+  cnngen::Model a = pooled_model(1), b = pooled_model(2);
+  cnngen::Model* members[] = {&a, &b};
+  const std::vector<float> averaged = cnngen::predict_averaged(members, d, {.batch_size = 4, .producers = 2});
+  const std::vector<float> pa = a.predict(d.x.data(), d.n), pb = b.predict(d.x.data(), d.n);
+  for (size_t i = 0; i < averaged.size(); ++i) EXPECT_NEAR(averaged[i], (pa[i] + pb[i]) / 2, 1e-6f) << i;
+}
+
+// Test-time crops of a model that ignores where things are: the mirror views and the uncropped
+// corners predict what the image itself does.
+TEST(Inference, MultiCropOfAPositionBlindModelIsTheSingleCrop) {
+  const cnngen::Dataset d = pooled_data();
+  cnngen::Model m = pooled_model(3);
+  cnngen::Model* members[] = {&m};
+  const std::vector<float> single = m.predict(d.x.data(), d.n);
+  for (const cnngen::TtaCrops crops : {cnngen::TtaCrops::mirror, cnngen::TtaCrops::ten}) {
+    const auto views = cnngen::tta_views(crops, {.mirror = true}, d.h, d.w);
+    const std::vector<float> multi = cnngen::predict_averaged(members, d, {.batch_size = 3, .views = views});
+    ASSERT_EQ(multi.size(), single.size());
+    for (size_t i = 0; i < multi.size(); ++i) EXPECT_NEAR(multi[i], single[i], 1e-6f) << cnngen::tta_name(crops) << " " << i;
+  }
+  // Shifted corners do change what it sees (the zeros that come in): the crops are really taken.
+  const auto shifted = cnngen::tta_views(cnngen::TtaCrops::ten, {.crop = 2}, d.h, d.w);
+  const std::vector<float> multi = cnngen::predict_averaged(members, d, {.batch_size = 3, .views = shifted});
+  EXPECT_NE(multi, single);
+}
+
+TEST(Inference, AnEnsembleOfTwoModelsIsRefused) {
+  cnngen::Model a = pooled_model(1), b = dropout_model();
+  cnngen::Model* members[] = {&a, &b};
+  try {
+    cnngen::check_ensemble(members);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "ensemble member 2 is a model ZooGlobal unlike member 1's ZooPooled");
+  }
+}
+
+}  // namespace

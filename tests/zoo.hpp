@@ -188,6 +188,13 @@ inline constexpr auto stage45 = cnngen::sequential<"ZooStage45",
     Flatten{},
     Dense{.units = 6, .activation = softmax}>();
 
+// A model blind to where things are in the image: its mirror predicts as the image does (what
+// test-time crops are checked with).
+inline constexpr auto pooled = cnngen::sequential<"ZooPooled",
+    Input{8, 6, 3},
+    GlobalAveragePooling2D{},
+    Dense{.units = 3, .activation = softmax}>();
+
 // Every zoo model, and HappyModel: what the kernel tests walk. Their kernels are library `zoo`.
 inline constexpr cnngen::GraphView all[] = {odd, padded, activations, heads, global, branches, auxiliary, residual, blocks, stage2, stage45,
                                             happy_model::model};
