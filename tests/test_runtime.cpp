@@ -720,3 +720,142 @@ TEST(Inference, AnEnsembleOfTwoModelsIsRefused) {
 }
 
 }  // namespace
+
+namespace {
+
+// ZooResidual's input, six classes.
+cnngen::Dataset residual_data() {
+  cnngen::Dataset d;
+  d.n = 12, d.h = 13, d.w = 13, d.c = 3;
+  d.x.resize(size_t(d.n) * d.sample_size());
+  for (size_t i = 0; i < d.x.size(); ++i) d.x[i] = 0.5f + 0.5f * std::sin(0.013f * float(i * i % 9973));
+  for (int i = 0; i < d.n; ++i) d.y.push_back(i % 6);
+  return d;
+}
+
+cnngen::Model residual_model(const std::string& freeze) {
+  cnngen::Model m(zoo::residual, cnngen::generated::zoo());
+  m.freeze_through(freeze);
+  m.network().initialize(7);
+  m.compile(std::make_unique<cnngen::Adam>(), cnngen::LossKind::categorical_crossentropy);
+  return m;
+}
+
+cnngen::FitOptions transfer_fit() {
+  cnngen::FitOptions o;
+  o.epochs = 2, o.batch_size = 4, o.seed = 2, o.verbose = false, o.estimate_batch_norm = true;
+  return o;
+}
+
+// "activation_4" ends ZooResidual's identity block: everything after it reads it alone.
+constexpr const char* kStage = "activation_4";
+
+TEST(Transfer, FrozenLayersKeepTheirWeightsAndStatisticsBitForBit) {
+  cnngen::Model m = residual_model(kStage);
+  const int cut = m.network().frozen_through();
+  ASSERT_GT(cut, 0);
+  const std::vector<cnngen::Parameter> before = std::as_const(m.network()).parameters();
+  m.fit(residual_data(), transfer_fit());
+  const std::vector<cnngen::Parameter>& after = std::as_const(m.network()).parameters();
+  int frozen = 0, trained = 0;
+  for (size_t i = 0; i < after.size(); ++i) {
+    if (after[i].node <= cut) {
+      EXPECT_EQ(after[i].value, before[i].value) << after[i].name << " is frozen";
+      EXPECT_FALSE(after[i].trainable);
+      ++frozen;
+    } else if (after[i].trainable) {
+      EXPECT_NE(after[i].value, before[i].value) << after[i].name << " trains";
+      ++trained;
+    }
+  }
+  EXPECT_EQ(frozen, 4 * 6) << "four convolutions and four BatchNorms (2 + 4 arrays each)";
+  EXPECT_GT(trained, 0);
+}
+
+// The frozen part computed once and cached trains the rest as running it every step does.
+TEST(Transfer, CachedFeaturesTrainAsTheFrozenPartRunEveryStep) {
+  cnngen::Model every_step = residual_model(kStage), cached = residual_model(kStage);
+  every_step.fit(residual_data(), transfer_fit());
+  cnngen::FitOptions o = transfer_fit();
+  o.cache_features = true;
+  cached.fit(residual_data(), o);
+  EXPECT_FALSE(cached.network().features_input()) << "the model takes images again after fit";
+  const auto& a = std::as_const(every_step.network()).parameters();
+  const auto& b = std::as_const(cached.network()).parameters();
+  for (size_t i = 0; i < a.size(); ++i)
+    for (size_t k = 0; k < a[i].value.size(); ++k)
+      ASSERT_NEAR(b[i].value[k], a[i].value[k], 1e-4f * (1 + std::abs(a[i].value[k]))) << a[i].name << "[" << k << "]";
+  EXPECT_EQ(cached.evaluate(residual_data(), 4, false).accuracy, every_step.evaluate(residual_data(), 4, false).accuracy);
+}
+
+// Keras counts a frozen layer's weights as non-trainable: the total stays, the trainable count
+// loses exactly the frozen weights that were trainable.
+TEST(Transfer, SummaryCountsFrozenWeightsAsNonTrainable) {
+  const std::string all = residual_model("").summary(), frozen = residual_model(kStage).summary();
+  const auto count = [](const std::string& s, const std::string& what) {
+    const size_t at = s.find("\n" + what);
+    std::string digits;
+    for (size_t i = at + what.size() + 1; i < s.size() && s[i] != '\n'; ++i)
+      if (std::isdigit(static_cast<unsigned char>(s[i]))) digits += s[i];
+    return std::stol(digits);
+  };
+  int64_t frozen_weights = 0;
+  cnngen::Model m = residual_model(kStage);
+  for (const cnngen::Parameter& p : std::as_const(m.network()).parameters())
+    if (p.frozen) frozen_weights += p.size();
+  EXPECT_GT(frozen_weights, 0);
+  EXPECT_EQ(count(frozen, "Total params: "), count(all, "Total params: "));
+  EXPECT_EQ(count(all, "Trainable params: ") - count(frozen, "Trainable params: "), frozen_weights) << frozen;
+  EXPECT_EQ(count(frozen, "Non-trainable params: ") - count(all, "Non-trainable params: "), frozen_weights) << frozen;
+}
+
+TEST(Transfer, AFreezeThatSplitsAConvolutionFromItsBatchNormIsRefused) {
+  cnngen::Model m(zoo::residual, cnngen::generated::zoo());
+  try {
+    m.freeze_through("conv2d_1");
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(), "freezing through conv2d_1 splits conv2d_1 from batch_normalization_1, which it computes at inference: "
+                           "freeze through batch_normalization_1 or stop before conv2d_1");
+  }
+  EXPECT_THROW(m.freeze_through("no_such_layer"), std::invalid_argument);
+}
+
+// Parameters match by name and size: one renamed and one resized in the source are left as they were.
+TEST(Transfer, InitFromCopiesExactlyTheMatchingLayers) {
+  Trained source;
+  std::vector<cnngen::Parameter>& from = source.model.network().parameters();
+  from[0].name = "elsewhere/kernel";
+  from[1].value.push_back(1.0f);
+  const std::string path = temp_path("init.ckpt");
+  cnngen::save_checkpoint(path, source.model.network(), nullptr, {1});
+  cnngen::Model target(zoo::odd, cnngen::generated::zoo());
+  target.network().initialize(99);
+  const std::vector<cnngen::Parameter> fresh = std::as_const(target.network()).parameters();
+  const cnngen::InitReport r = cnngen::init_from_checkpoint(path, target.network());
+  const auto& to = std::as_const(target.network()).parameters();
+  EXPECT_EQ(r.copied.size(), to.size() - 2);
+  ASSERT_EQ(r.not_copied.size(), 2u);
+  EXPECT_EQ(r.not_copied[0], to[0].name + " (not in ZooOdd)");
+  EXPECT_EQ(r.not_copied[1], to[1].name + " (" + std::to_string(to[1].size() + 1) + " values there, " + std::to_string(to[1].size()) + " here)");
+  EXPECT_EQ(to[0].value, fresh[0].value);
+  EXPECT_EQ(to[1].value, fresh[1].value);
+  for (size_t i = 2; i < to.size(); ++i) EXPECT_EQ(to[i].value, from[i].value) << to[i].name;
+  fs::remove(path);
+}
+
+TEST(Transfer, InitFromRefusesAFileWhereNothingMatchesOrNoCheckpoint) {
+  Trained source;
+  const std::string path = temp_path("nothing.ckpt");
+  cnngen::save_checkpoint(path, source.model.network(), nullptr, {1});
+  cnngen::Model other(zoo::pooled, cnngen::generated::zoo());
+  const auto before = std::as_const(other.network()).parameters()[0].value;
+  expect_checkpoint_error([&] { cnngen::init_from_checkpoint(path, other.network()); },
+                          "no parameter of this ZooOdd checkpoint matches ZooPooled by name and size");
+  EXPECT_EQ(std::as_const(other.network()).parameters()[0].value, before);
+  write_file(path, "plain text, long enough to be read whole");
+  expect_checkpoint_error([&] { cnngen::init_from_checkpoint(path, other.network()); }, "not a cnngen checkpoint (--init-from takes one)");
+  fs::remove(path);
+}
+
+}  // namespace

@@ -76,6 +76,12 @@ static_assert(shape_of("activation_49") == cnngen::Shape::image(2, 2, 2048));   
 static_assert(shape_of("average_pooling2d_1") == cnngen::Shape::image(1, 1, 2048));
 static_assert(model.output_shape() == cnngen::Shape::flat(6));
 
+// The transfer-learning demonstration's model (build/bin/resnet50_3class): three of the SIGNS classes
+// (--classes), its head fc3 in place of fc6, everything else as the six-class model's, so that
+// --init-from copies all but the head.
+inline constexpr auto three_classes = ResNet50<64, 64, 3, 3>;
+static_assert(three_classes.total_params() == 23'600'006 - 3 * 2049);
+
 // The same definition for another data set: 96x96 images of 10 classes (STL-10's size). Stage 5
 // ends on 3x3 images, which the 2x2 average pool takes to 1x1 as Keras's 'valid' pool does.
 inline constexpr auto resnet50_96_10 = ResNet50<96, 96, 3, 10>;

@@ -50,4 +50,9 @@ Dataset load_idx(const std::string& dir, const std::string& prefix, int h, int w
 // The samples whose label is a key of `relabel`, with their labels mapped (a binary task from SIGNS).
 Dataset select_classes(const Dataset& d, const std::vector<std::pair<int, int>>& relabel);
 
+// n samples of each label of d (classes: 0 .. classes-1), drawn by a fixed permutation of each
+// class's samples from `seed`, in d's order: the same small training set whatever else varies.
+// Throws DataError naming a class with fewer than n samples.
+Dataset per_class(const Dataset& d, int n, int classes, uint64_t seed, const std::string& where);
+
 }  // namespace cnngen

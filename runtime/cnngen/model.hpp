@@ -59,6 +59,9 @@ struct FitOptions {
   // Before each validation, BatchNorm's moving statistics are re-estimated on the training set (see
   // Model::estimate_batch_norm).
   bool estimate_batch_norm = false;
+  // Transfer learning with frozen layers (Model::freeze_through): the frozen part runs once over
+  // the training and validation sets, and the rest trains on its cached output. No augmentation.
+  bool cache_features = false;
 };
 
 struct Evaluation {
@@ -111,7 +114,14 @@ class Model {
   // The same for a data set, each sample's probabilities averaged over options.views; with ranks,
   // every rank gets the whole result.
   std::vector<float> predict(const Dataset& data, const InferenceOptions& options);
-  std::string summary() const;  // Keras's table with a MACs column (summary.hpp)
+  std::string summary() const;  // Keras's table with a MACs column (summary.hpp), frozen layers non-trainable
+
+  // Transfer learning: freezes every layer up to and including `layer` (Network::freeze_through);
+  // an empty name freezes nothing. Throws std::invalid_argument naming a layer the model lacks.
+  // Call before compile's first step and before set_communicator.
+  void freeze_through(const std::string& layer);
+  // The frozen part's output for every sample of d: a data set of its shape, d's labels.
+  Dataset frozen_features(const Dataset& d, int batch_size = 32);
 
   // Sets every BatchNorm layer's moving statistics to the average of its batch statistics over
   // `data`, in training mode with the current weights. Keras's momentum average lags the weights

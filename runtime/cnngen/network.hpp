@@ -45,6 +45,7 @@ struct Parameter {
   bool trainable = true;
   FloatArray value, grad;
   int node = -1;  // the layer's node in the graph
+  bool frozen = false;  // a frozen layer's (transfer learning): not trained, and its statistics kept as they are
   int64_t size() const { return static_cast<int64_t>(value.size()); }
 };
 
@@ -84,6 +85,10 @@ class LayerStep {
   virtual bool sums_own_gradients(const Network&) const { return false; }
 };
 
+// The node Network::freeze_through takes for freezing through `layer` (by name; -1 for an empty
+// name), checked as it checks it: throws std::invalid_argument naming what is wrong.
+int freeze_point(const GraphView& g, const std::string& layer);
+
 // The communicator of a single process: what a network and a model use unless told otherwise.
 Communicator& single_process();
 
@@ -109,7 +114,27 @@ class Network {
   // the layer's name, so a layer's weights do not depend on the layers before it.
   void initialize(uint64_t seed);
 
-  // x: n samples, NHWC, per-sample shape graph().input_shape(). Returns the main output's logits:
+  // ---- Transfer learning ----
+  // Freezes the layers 1..node (the graph's order, as Keras's model.layers[:k]): their parameters
+  // stop being trained, and a training forward runs them as inference does (BatchNormalization on
+  // its moving statistics, which stay as they are, as Keras runs a frozen one). -1 unfreezes
+  // nothing and freezes nothing. Throws std::invalid_argument when the cut splits a convolution
+  // from the BatchNorm it applies at inference, or when a later layer reads one the cut leaves out.
+  void freeze_through(int node);
+  int frozen_through() const { return frozen_through_; }
+  // Whether every layer after frozen_through() reads only it among the frozen ones: then the frozen
+  // part's output is all the rest needs, and can be computed once (set_features_input).
+  bool frozen_part_is_a_prefix() const;
+  // With features input, forward's x is the frozen part's output (frozen_through()'s node, per
+  // sample input_shape()), and only the layers after it run.
+  void set_features_input(bool on);
+  bool features_input() const { return features_input_; }
+  // What forward reads per sample: the model's input, or the frozen part's output.
+  Shape input_shape() const { return graph_.nodes[features_input_ ? frozen_through_ : 0].out; }
+  // The frozen part's output for n samples of the model's input (an inference forward of it alone).
+  Buffer forward_frozen_part(const float* x, int n);
+
+  // x: n samples, NHWC, per-sample shape input_shape(). Returns the main output's logits:
   // the output of the last layer before the activation the loss absorbs (see fusion.hpp's
   // is_fused_head), (classes, n). training: BatchNorm uses batch statistics and updates its moving
   // statistics, and the auxiliary outputs are computed too (inference leaves them out).
@@ -261,6 +286,8 @@ class Network {
   bool last_forward_training_ = false;  // backward needs the intermediate tensors of a training forward
   bool input_gradient_wanted_ = false;
   bool bn_estimating_ = false;
+  int frozen_through_ = -1;
+  bool features_input_ = false;
   int bn_estimate_batches_ = 0;
   std::vector<KernelTime> times_;  // indexed by KernelRef::id
   std::vector<uint32_t> seeds_, next_seeds_;

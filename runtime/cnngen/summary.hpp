@@ -10,7 +10,8 @@ namespace cnngen {
 std::string summary(const GraphView& g);
 // The same table with a MACs column (multiply-accumulates of one sample's forward, per layer) and a
 // "Total MACs" line: what `<model> summary` prints.
-std::string summary_with_macs(const GraphView& g);
+// Layers 1..frozen_through (Network::freeze_through) count their weights as non-trainable.
+std::string summary_with_macs(const GraphView& g, int frozen_through = -1);
 
 // 37633 -> "37,633"
 std::string thousands(long long v);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <map>
 
 #include "fd_io.hpp"
 
@@ -336,6 +337,51 @@ TrainingProgress load_checkpoint(const std::string& path, Network& net, Optimize
   }
   for (size_t i = 0; i < values.size(); ++i) net.parameters()[i].value = std::move(values[i]);
   return progress;
+}
+
+InitReport init_from_checkpoint(const std::string& path, Network& net) {
+  // Another model's checkpoint may be larger than this one's: a bound of a few times this model's.
+  const std::string bytes = read_bounded(path, 4 * size_bound(net));
+  if (bytes.size() < sizeof kMagic + 8 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
+    throw CheckpointError(path + ": not a cnngen checkpoint (--init-from takes one)");
+  uint64_t stored;
+  std::memcpy(&stored, bytes.data() + bytes.size() - 8, 8);
+  if (stored != fnv1a(bytes.data(), bytes.size() - 8)) throw CheckpointError(path + ": corrupt checkpoint (checksum mismatch)");
+  Reader r{bytes, path, sizeof kMagic};
+  const uint32_t version = r.get<uint32_t>("version");
+  if (version < 1 || version > kVersion)
+    r.fail("checkpoint format version " + std::to_string(version) + ", this build reads 1 to " + std::to_string(kVersion));
+  InitReport report;
+  report.source_model = r.get_string("model name");
+  const uint32_t count = r.get<uint32_t>("parameter count");
+  std::map<std::string, std::pair<size_t, uint64_t>> source;  // name -> (offset of the values, count)
+  for (uint32_t i = 0; i < count; ++i) {
+    std::string name = r.get_string("parameter name");
+    const uint64_t n = r.get<uint64_t>("parameter size");
+    if (r.left() / sizeof(float) < n) r.fail("truncated checkpoint (" + name + ")");
+    source[std::move(name)] = {r.pos, n};
+    r.pos += n * sizeof(float);
+  }
+  std::vector<Parameter>& params = net.parameters();
+  for (Parameter& p : params) {
+    const auto it = source.find(p.name);
+    if (it == source.end()) {
+      report.not_copied.push_back(p.name + " (not in " + report.source_model + ")");
+    } else if (it->second.second != p.value.size()) {
+      report.not_copied.push_back(p.name + " (" + std::to_string(it->second.second) + " values there, " + std::to_string(p.value.size()) +
+                                  " here)");
+    } else {
+      report.copied.push_back(p.name);
+      report.copied_values += p.size();
+    }
+  }
+  if (report.copied.empty())
+    throw CheckpointError(path + ": no parameter of this " + report.source_model + " checkpoint matches " + std::string(net.graph().name) +
+                          " by name and size: nothing to start from");
+  for (Parameter& p : params)
+    if (const auto it = source.find(p.name); it != source.end() && it->second.second == p.value.size())
+      std::memcpy(p.value.data(), bytes.data() + it->second.first, p.value.size() * sizeof(float));
+  return report;
 }
 
 }  // namespace cnngen

@@ -19,6 +19,7 @@
 #include <cnngen/inference.hpp>
 #include <cnngen/model.hpp>
 #include <cnngen/plot.hpp>
+#include <cnngen/summary.hpp>
 #include <cnngen/version.hpp>
 
 namespace fs = std::filesystem;
@@ -61,14 +62,15 @@ struct Args {
 
 // The options each command takes; any other is refused, not ignored.
 const std::map<std::string, std::vector<std::string>> kCommandOptions = {
-    {"summary", {}},
+    {"summary", {"--freeze-through"}},
     {"train", {"--data", "--epochs", "--batch-size", "--lr", "--seed", "--threads", "--checkpoint", "--resume", "--augment",
-               "--lr-schedule", "--bn-estimate", "--sync-bn", "--micro-batch", "--producers", "--verbose", "--ensemble"}},
-    {"evaluate", {"--data", "--checkpoint", "--threads", "--tta", "--producers"}},
+               "--lr-schedule", "--bn-estimate", "--sync-bn", "--micro-batch", "--producers", "--verbose", "--ensemble",
+               "--init-from", "--freeze-through", "--cache-features", "--classes", "--per-class"}},
+    {"evaluate", {"--data", "--checkpoint", "--threads", "--tta", "--producers", "--classes"}},
     {"predict", {"--checkpoint", "--threads", "--tta"}},
     {"plot", {"--show-shapes"}},
 };
-const char* const kFlags[] = {"--resume", "--verbose", "--show-shapes"};  // options without a value
+const char* const kFlags[] = {"--resume", "--verbose", "--show-shapes", "--cache-features"};  // options without a value
 
 bool known_option(const std::string& s) {
   for (const auto& [command, options] : kCommandOptions)
@@ -207,14 +209,19 @@ std::string data_dir(const Program& p, const Args& a) {
   return dir;
 }
 
-Dataset task_data(const Program& p, Dataset d) { return p.relabel.empty() ? d : select_classes(d, p.relabel); }
+// The classes a task keeps, renumbered: the program's own, or --classes's.
+Dataset task_data(const std::vector<std::pair<int, int>>& relabel, Dataset d) {
+  return relabel.empty() ? d : select_classes(d, relabel);
+}
 
-Dataset load_split(const Program& p, const std::string& root, const std::string& split) {
+Dataset load_split(const Program& p, const std::string& root, const std::string& split,
+                   const std::vector<std::pair<int, int>>& relabel) {
   const Shape s = p.graph.input_shape();
-  if (p.data == Program::Data::idx) return task_data(p, load_idx(root, split == "train" ? "train" : "t10k", s.h, s.w, p.data_classes));
+  if (p.data == Program::Data::idx)
+    return task_data(relabel, load_idx(root, split == "train" ? "train" : "t10k", s.h, s.w, p.data_classes));
   if (fs::is_regular_file(root) && fs::path(root).extension() == ".h5")
-    return task_data(p, load_h5(root, split + "_set", s.h, s.w, p.data_classes));
-  return task_data(p, load_image_folder((fs::path(root) / split).string(), s.h, s.w, p.data_classes));
+    return task_data(relabel, load_h5(root, split + "_set", s.h, s.w, p.data_classes));
+  return task_data(relabel, load_image_folder((fs::path(root) / split).string(), s.h, s.w, p.data_classes));
 }
 
 std::vector<std::string> checkpoint_paths(const Program& p, const Args& a) {
@@ -232,6 +239,37 @@ void print_evaluation(const Evaluation& e) {
   std::printf("Loss = %.12g\nTest Accuracy = %.12g\n", e.loss, e.accuracy);
 }
 
+// --classes 3,4,5: the data set's labels to keep, renumbered 0, 1, 2 in that order; as many as the
+// model has outputs.
+std::vector<std::pair<int, int>> classes_option(const Program& p, const std::string& text) {
+  if (!p.relabel.empty()) throw UsageError("--classes: " + p.name + "'s task fixes its classes");
+  std::vector<std::pair<int, int>> relabel;
+  size_t at = 0;
+  while (at <= text.size()) {
+    const size_t comma = std::min(text.find(',', at), text.size());
+    const std::string item = text.substr(at, comma - at);
+    int label = -1;
+    try {
+      size_t used = 0;
+      label = std::stoi(item, &used);
+      if (used != item.size()) label = -1;
+    } catch (const std::exception&) {
+    }
+    if (label < 0) throw UsageError("--classes takes labels separated by commas, not '" + text + "'");
+    if (label >= p.data_classes)
+      throw UsageError("--classes: label " + std::to_string(label) + " is not in the data set (labels 0 to " + std::to_string(p.data_classes - 1) + ")");
+    for (const auto& [from, to] : relabel)
+      if (from == label) throw UsageError("--classes names label " + std::to_string(label) + " twice");
+    relabel.push_back({label, static_cast<int>(relabel.size())});
+    at = comma + 1;
+  }
+  const int outputs = std::max(2, p.graph.output_shape().c);
+  if (static_cast<int>(relabel.size()) != outputs)
+    throw UsageError("--classes names " + std::to_string(relabel.size()) + " labels; " + std::string(p.graph.name) + " here has " +
+                     std::to_string(outputs) + " classes");
+  return relabel;
+}
+
 // Runs f, whose std::invalid_argument is a mistake on the command line.
 template <class F>
 auto usage_checked(F&& f) {
@@ -245,6 +283,11 @@ auto usage_checked(F&& f) {
 // A command line's every value, checked: what parse() and the ranges accept, before anything runs.
 struct Settings {
   int threads = 1;
+  std::vector<std::pair<int, int>> relabel;  // --classes, else the program's
+  std::string freeze_through;                // a layer's name; empty: nothing frozen
+  // train
+  std::string init_from;
+  int per_class = 0;                         // 0: every training sample
   std::vector<std::string> checkpoints;
   int producers = 1;
   TtaCrops tta = TtaCrops::none;
@@ -264,6 +307,16 @@ Settings settings(const Program& p, const Args& a) {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   s.threads = static_cast<int>(int_option(a, "--threads", std::max(1, cores / local), 1, kMaxThreads));
   s.checkpoints = checkpoint_paths(p, a);
+  s.relabel = p.relabel;
+  if (const auto it = a.options.find("--classes"); it != a.options.end()) s.relabel = classes_option(p, it->second);
+  const int outputs = std::max(2, p.graph.output_shape().c);
+  if (s.relabel.empty() && p.data_classes > outputs && (a.command == "train" || a.command == "evaluate"))
+    throw UsageError(std::string(p.graph.name) + " here has " + std::to_string(outputs) + " classes, the data set " +
+                     std::to_string(p.data_classes) + ": pass --classes with " + std::to_string(outputs) + " of its labels");
+  if (const auto it = a.options.find("--freeze-through"); it != a.options.end()) {
+    s.freeze_through = it->second;
+    usage_checked([&] { return freeze_point(p.graph, s.freeze_through); });  // before anything is read
+  }
   s.producers = static_cast<int>(int_option(a, "--producers", 1, 1, 64));
   if (a.command == "predict" && a.positional.empty()) throw UsageError("predict needs at least one IMAGE");
   if (a.command == "plot" && a.positional.empty()) throw UsageError("plot needs the picture's FILE (.svg, .png or .dot)");
@@ -284,6 +337,12 @@ Settings settings(const Program& p, const Args& a) {
   fit.producers = s.producers;
   fit.report_input_wait = a.options.count("--verbose") > 0;
   s.ensemble = static_cast<int>(int_option(a, "--ensemble", 1, 1, 100));
+  s.per_class = static_cast<int>(int_option(a, "--per-class", 0, 1, 1 << 24));
+  if (const auto it = a.options.find("--init-from"); it != a.options.end()) s.init_from = it->second;
+  fit.cache_features = a.options.count("--cache-features") > 0;
+  if (fit.cache_features && s.freeze_through.empty()) throw UsageError("--cache-features needs --freeze-through LAYER (the part to compute once)");
+  if (fit.cache_features && fit.augmentation.any())
+    throw UsageError("--cache-features computes the frozen part once, without augmentation: add --augment off");
   fit.cosine_decay = switch_option(a, "--lr-schedule", p.cosine_decay, "cosine", "constant");
   fit.estimate_batch_norm = switch_option(a, "--bn-estimate", p.estimate_batch_norm);
   s.sync_bn = switch_option(a, "--sync-bn", true);
@@ -306,18 +365,35 @@ void train_one(const Program& p, const Args& a, const Settings& s, FitOptions fi
     if (root) lock.emplace(ckpt);
   });
   Model model(p.graph, p.kernels);
+  model.freeze_through(s.freeze_through);
   model.set_communicator(comm, s.sync_bn);
   model.set_micro_batch(s.micro_batch);
   model.network().initialize(fit.seed);
   model.compile(std::make_unique<Adam>(s.lr), p.loss);
+  const bool resume = a.options.count("--resume") > 0;
+  if (!s.init_from.empty() && !resume) {
+    InitReport report;
+    on_every_rank(comm, [&] {
+      if (root) report = init_from_checkpoint(s.init_from, model.network());
+    });
+    std::cout << "Initialised from " << s.init_from << " (" << report.source_model << "): " << report.copied.size() << " of "
+              << model.network().parameters().size() << " parameters copied (" << thousands(report.copied_values) << " values)";
+    for (size_t i = 0; i < report.not_copied.size(); ++i) std::cout << (i ? ", " : "; initialised instead: ") << report.not_copied[i];
+    std::cout << std::endl;
+  }
   std::string saved_pca;  // the colour decomposition a resumed training's checkpoint kept
-  if (a.options.count("--resume")) {
+  if (resume) {
     double done = 0;
     on_every_rank(comm, [&] {
       if (!root) return;
       const TrainingProgress progress = load_checkpoint(ckpt, model.network(), model.optimizer());
       done = progress.epochs_done;
       if (const auto it = progress.settings.find("pca"); it != progress.settings.end()) saved_pca = it->second;
+      const auto frozen = progress.settings.find("freeze-through");
+      const std::string was = frozen == progress.settings.end() ? "" : frozen->second;
+      if (was != s.freeze_through)
+        throw CheckpointError(ckpt + ": its training froze " + (was.empty() ? "nothing" : "through " + was) + ", this one " +
+                              (s.freeze_through.empty() ? "nothing" : "through " + s.freeze_through) + ": resume with the same --freeze-through");
     });
     comm.broadcast(std::span(&done, 1), 0);
     fit.initial_epoch = static_cast<int>(done);
@@ -345,6 +421,7 @@ void train_one(const Program& p, const Args& a, const Settings& s, FitOptions fi
   model.broadcast_state(0);  // every rank starts from rank 0's parameters and optimizer state
   std::map<std::string, std::string> kept{{"augment", fit.augmentation.describe()}};
   if (fit.augmentation.pca > 0) kept["pca"] = to_text(fit.pca);
+  if (!s.freeze_through.empty()) kept["freeze-through"] = s.freeze_through;
   fit.on_epoch_end = [&](const EpochLogs& logs) {
     on_every_rank(comm, [&] {
       if (root) save_checkpoint(ckpt, model.network(), model.optimizer(), {logs.epoch, kept});
@@ -361,10 +438,27 @@ int train(const Program& p, const Args& a, Settings s) {
   Dataset train, test;
   on_every_rank(comm, [&] {
     const std::string dir = data_dir(p, a);
-    train = load_split(p, dir, "train"), test = load_split(p, dir, "test");
+    train = load_split(p, dir, "train", s.relabel), test = load_split(p, dir, "test", s.relabel);
+    const int classes = s.relabel.empty() ? p.data_classes : static_cast<int>(s.relabel.size());
+    for (int c = 0; c < classes && s.per_class > 0; ++c)
+      if (const auto have = std::count(train.y.begin(), train.y.end(), c); have < s.per_class)
+        throw DataError((fs::path(dir) / "train").string() + ": label " + std::to_string(s.relabel.empty() ? c : s.relabel[c].first) +
+                        " has " + std::to_string(have) + " training images, fewer than --per-class " + std::to_string(s.per_class));
+    if (s.per_class > 0) train = per_class(train, s.per_class, classes, 0, (fs::path(dir) / "train").string());
+    for (int c = 0; c < classes; ++c)
+      if (!s.relabel.empty() && std::count(train.y.begin(), train.y.end(), c) == 0)
+        throw DataError(dir + ": no training image of label " + std::to_string(s.relabel[c].first));
   });
   std::cout << "number of training examples = " << train.n << "\nnumber of test examples = " << test.n << std::endl;
   std::cout << isa_report(p.kernels.isas, p.kernels.library) << std::endl;
+  if (!s.relabel.empty()) {
+    std::cout << "Classes:";
+    for (const auto& [from, to] : s.relabel) std::cout << " " << from << " as " << to;
+    std::cout << (s.per_class > 0 ? ", " + std::to_string(s.per_class) + " training images each" : "") << std::endl;
+  }
+  if (!s.freeze_through.empty())
+    std::cout << "Frozen through " << s.freeze_through << (s.fit.cache_features ? ", its output computed once and cached" : "")
+              << std::endl;
   if (comm.size() > 1)
     std::cout << "Data parallel: " << comm.size() << " processes x " << s.threads << " threads, global batch "
               << s.fit.batch_size << ", BatchNorm statistics " << (s.sync_bn ? "synchronised" : "per process") << std::endl;
@@ -450,7 +544,7 @@ Evaluation evaluate_ensemble(const Program& p, const Settings& s, const Dataset&
 
 int evaluate(const Program& p, const Args& a, const Settings& s) {
   Dataset test;
-  on_every_rank(world(), [&] { test = load_split(p, data_dir(p, a), "test"); });
+  on_every_rank(world(), [&] { test = load_split(p, data_dir(p, a), "test", s.relabel); });
   if (s.checkpoints.size() == 1 && s.tta == TtaCrops::none) {  // the model's own loss, from its logits
     print_evaluation(trained_model(p, s.checkpoints.front())->evaluate(test));
     return 0;
@@ -516,6 +610,7 @@ int run_program(int argc, char** argv, const Program& p) {
     if (world().rank() != 0 && !std::freopen("/dev/null", "w", stdout)) std::cout.setstate(std::ios::badbit);
     if (a.command == "summary") {
       Model model(p.graph, p.kernels);
+      model.freeze_through(s.freeze_through);
       std::cout << model.summary() << isa_report(p.kernels.isas, p.kernels.library) << "\n";
       return 0;
     }

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <random>
 
 namespace fs = std::filesystem;
 
@@ -199,6 +200,31 @@ Dataset select_classes(const Dataset& d, const std::vector<std::pair<int, int>>&
       out.sources.push_back(d.sources[i]);
       ++out.n;
     }
+  }
+  return out;
+}
+
+Dataset per_class(const Dataset& d, int n, int classes, uint64_t seed, const std::string& where) {
+  std::vector<std::vector<int>> of(classes);
+  for (int i = 0; i < d.n; ++i)
+    if (d.y[i] >= 0 && d.y[i] < classes) of[d.y[i]].push_back(i);
+  std::vector<char> keep(d.n, 0);
+  for (int c = 0; c < classes; ++c) {
+    std::vector<int>& members = of[c];
+    if (static_cast<int>(members.size()) < n)
+      throw DataError(where + ": class " + std::to_string(c) + " has " + std::to_string(members.size()) + " samples, fewer than --per-class " +
+                      std::to_string(n));
+    std::mt19937_64 rng(seed * 1000003ull + static_cast<uint64_t>(c));
+    for (int i = static_cast<int>(members.size()) - 1; i > 0; --i) std::swap(members[i], members[static_cast<int>(rng() % (i + 1))]);
+    for (int k = 0; k < n; ++k) keep[members[k]] = 1;
+  }
+  Dataset out{.n = 0, .h = d.h, .w = d.w, .c = d.c};
+  for (int i = 0; i < d.n; ++i) {
+    if (!keep[i]) continue;
+    out.x.insert(out.x.end(), d.sample(i), d.sample(i) + d.sample_size());
+    out.y.push_back(d.y[i]);
+    if (i < static_cast<int>(d.sources.size())) out.sources.push_back(d.sources[i]);
+    ++out.n;
   }
   return out;
 }

@@ -94,7 +94,7 @@ void Model::average_moving_statistics() {
   Communicator& comm = communicator();
   if (comm.size() == 1 || net_.sync_batch_norm()) return;
   for (Parameter& p : net_.parameters())
-    if (!p.trainable) {
+    if (!p.trainable && !p.frozen) {
       comm.sum(std::span<float>(p.value));
       for (float& v : p.value) v /= static_cast<float>(comm.size());
     }
@@ -115,7 +115,7 @@ void Model::set_learning_rate(double lr) {
 }
 
 void Model::check_data(const Dataset& d, const char* what) const {
-  const Shape s = net_.graph().input_shape();
+  const Shape s = net_.input_shape();
   if (d.h != s.h || d.w != s.w || d.c != s.c)
     throw std::invalid_argument(std::string(what) + " samples are " + std::to_string(d.h) + "x" + std::to_string(d.w) +
                                 "x" + std::to_string(d.c) + ", model " + std::string(net_.graph().name) + " takes " +
@@ -197,7 +197,7 @@ ModelLoss Model::train_on_batch(const float* x, std::span<const int> labels, int
     std::vector<uint32_t> seeds = net_.upcoming_sample_seeds(n);  // the global batch's, as one process draws them
     net_.set_sample_seeds({seeds.begin() + share.begin, seeds.begin() + share.end});
   }
-  const int64_t sample = net_.graph().input_shape().size();
+  const int64_t sample = net_.input_shape().size();
   const std::span<const int> mine = labels.subspan(share.begin, share.size());
   net_.forward(x + share.begin * sample, share.size(), true);
   // Each rank's gradient is that of the global batch's mean loss over its share: their sum is the
@@ -288,6 +288,19 @@ void Model::estimate_batch_norm(const Dataset& data, int batch_size) {
 
 History Model::fit(const Dataset& train, const FitOptions& o) {
   if (!optimizer_) throw std::logic_error("fit: compile the model first");
+  if (o.cache_features && !net_.features_input()) {
+    if (o.augmentation.any()) throw std::invalid_argument("cached features are computed once, without augmentation");
+    const Dataset features = frozen_features(train, o.batch_size);
+    const Dataset validation = o.validation ? frozen_features(*o.validation, o.batch_size) : Dataset{};
+    FitOptions on_features = o;
+    if (o.validation) on_features.validation = &validation;
+    net_.set_features_input(true);
+    struct Restore {
+      Network& net;
+      ~Restore() { net.set_features_input(false); }
+    } restore{net_};
+    return fit(features, on_features);
+  }
   check_fit(train, o);
   check_augmentation(o.augmentation, train.h, train.w, train.c, o.pca);
   // With ranks, rank 0 alone prints.
@@ -420,7 +433,7 @@ std::vector<float> Model::predict(const Dataset& data, const InferenceOptions& o
 
 std::vector<float> Model::predict(const float* x, int n, int batch_size) {
   const int classes = net_.classes();
-  const int64_t sample = net_.graph().input_shape().size();
+  const int64_t sample = net_.input_shape().size();
   std::vector<float> out(static_cast<size_t>(n) * classes);
   for (int first = 0; first < n; first += batch_size) {
     const int b = std::min(batch_size, n - first);
@@ -430,6 +443,28 @@ std::vector<float> Model::predict(const float* x, int n, int batch_size) {
   return out;
 }
 
-std::string Model::summary() const { return cnngen::summary_with_macs(net_.graph()); }
+std::string Model::summary() const { return cnngen::summary_with_macs(net_.graph(), net_.frozen_through()); }
+
+void Model::freeze_through(const std::string& layer) {
+  const int node = freeze_point(net_.graph(), layer);
+  if (optimizer_ && optimizer_->iterations > 0) throw std::logic_error("freeze_through: the model has trained already");
+  net_.freeze_through(node);
+  if (reducer_) reducer_ = std::make_unique<GradientReducer>(net_);  // it packs the trainable parameters
+}
+
+Dataset Model::frozen_features(const Dataset& d, int batch_size) {
+  check_data(d, "feature extraction");
+  const Node& cut = net_.graph().nodes[net_.frozen_through() < 0 ? 0 : net_.frozen_through()];
+  Dataset f;
+  f.n = d.n, f.h = cut.out.rank == 3 ? cut.out.h : 1, f.w = cut.out.rank == 3 ? cut.out.w : 1, f.c = cut.out.c;
+  f.y = d.y, f.sources = d.sources;
+  f.x.resize(static_cast<size_t>(f.n) * f.sample_size());
+  for (int first = 0; first < d.n; first += batch_size) {
+    const int n = std::min(batch_size, d.n - first);
+    const Buffer out = net_.forward_frozen_part(d.sample(first), n);
+    std::copy_n(out.data(), static_cast<size_t>(n) * f.sample_size(), f.x.data() + static_cast<size_t>(first) * f.sample_size());
+  }
+  return f;
+}
 
 }  // namespace cnngen

@@ -203,23 +203,109 @@ void Network::run(KernelRef k, const char* what, int node, std::vector<void*> ar
   }
 }
 
+namespace {
+
+// Why freezing through `node` cannot run as inference does, or nothing.
+void check_freeze_point(const GraphView& g, int node) {
+  const int count = static_cast<int>(g.nodes.size());
+  if (node < -1 || node >= count) throw std::invalid_argument("freeze_through: no node " + std::to_string(node));
+  if (node == 0) throw std::invalid_argument("freezing the Input layer freezes nothing: name a layer after it");
+  const auto name = [&](int i) { return std::string(g.nodes[i].name.view()); };
+  for (int i = node + 1; i < count; ++i)
+    for (int in : g.nodes[i].input_nodes())
+      if (in <= node && !g.nodes[in].used_at_inference)
+        throw std::invalid_argument("layer " + name(i) + " reads " + name(in) + ", which a frozen part leaves out (it feeds an auxiliary output)");
+  for (int i = 1; i <= node; ++i) {
+    const InferenceFusion f = g.nodes[i].op == Op::conv2d ? inference_fusion(g, i) : InferenceFusion{};
+    if (f.output > node)
+      throw std::invalid_argument("freezing through " + name(node) + " splits " + name(i) + " from " + name(f.output) +
+                                  ", which it computes at inference: freeze through " + name(f.output) + " or stop before " + name(i));
+  }
+}
+
+}  // namespace
+
+int freeze_point(const GraphView& g, const std::string& layer) {
+  if (layer.empty()) return -1;
+  for (int i = 0; i < static_cast<int>(g.nodes.size()); ++i)
+    if (g.nodes[i].name.view() == layer) {
+      check_freeze_point(g, i);
+      return i;
+    }
+  throw std::invalid_argument("--freeze-through: no layer named '" + layer + "' in " + std::string(g.name) + " (its summary lists them)");
+}
+
+void Network::freeze_through(int node) {
+  check_freeze_point(graph_, node);
+  const int count = static_cast<int>(slots_.size());
+  frozen_through_ = node;
+  for (Parameter& p : params_) {
+    const bool frozen = p.node <= node;
+    if (frozen && p.trainable) p.trainable = false, p.frozen = true, p.grad = FloatArray();
+    else if (!frozen && p.frozen) p.trainable = true, p.frozen = false, p.grad.assign(p.value.size(), 0.0f);
+  }
+  for (Slot& s : slots_) s.has_params = false;
+  for (const Parameter& p : params_)
+    if (p.trainable) slots_[p.node].has_params = true;
+  for (int i = 0; i < count; ++i) {
+    Slot& s = slots_[i];
+    s.needs_grad = s.has_params;
+    for (int in : graph_.nodes[i].input_nodes()) s.needs_grad = s.needs_grad || slots_[in].needs_grad;
+  }
+  packed_offset_.clear();  // the packed gradients are the trainable parameters'
+  if (!frozen_part_is_a_prefix()) features_input_ = false;
+}
+
+bool Network::frozen_part_is_a_prefix() const {
+  if (frozen_through_ < 0) return false;
+  for (int i = frozen_through_ + 1; i < static_cast<int>(slots_.size()); ++i)
+    for (int in : graph_.nodes[i].input_nodes())
+      if (in < frozen_through_) return false;
+  return true;
+}
+
+void Network::set_features_input(bool on) {
+  if (on && !frozen_part_is_a_prefix())
+    throw std::invalid_argument(frozen_through_ < 0 ? std::string("features input: no layer is frozen")
+                                                    : "features input: a layer after " + std::string(graph_.nodes[frozen_through_].name.view()) +
+                                                          " reads a frozen layer before it (a shortcut across the cut)");
+  features_input_ = on;
+}
+
+Buffer Network::forward_frozen_part(const float* x, int n) {
+  if (frozen_through_ < 0) throw std::logic_error("forward_frozen_part: no layer is frozen");
+  if (n <= 0) throw std::invalid_argument("forward: batch size must be positive");
+  allocate(n);
+  last_forward_training_ = false;
+  std::memcpy(slots_[0].out.data(), x, sizeof(float) * static_cast<size_t>(graph_.input_shape().size()) * n);
+  for (int i = 1; i <= frozen_through_; ++i) {
+    Slot& s = slots_[i];
+    if (s.fused_at_inference || !graph_.nodes[i].used_at_inference) continue;
+    const int first = graph_.nodes[i].input();
+    s.step->forward(*this, first >= 0 ? output(first) : Buffer(), output(i), false);
+  }
+  return output(frozen_through_);
+}
+
 const Buffer& Network::forward(const float* x, int n, bool training) {
   if (n <= 0) throw std::invalid_argument("forward: batch size must be positive");
   allocate(n);
   last_forward_training_ = training;
-  std::memcpy(slots_[0].out.data(), x, sizeof(float) * static_cast<size_t>(graph_.input_shape().size()) * n);
+  const int start = features_input_ ? frozen_through_ : 0;
+  std::memcpy(output(start).data(), x, sizeof(float) * static_cast<size_t>(input_shape().size()) * n);
   if (training && bn_estimating_) ++bn_estimate_batches_;
   if (training) {
     seeds_ = upcoming_sample_seeds(n);
     next_seeds_.clear();
     ++forwards_;
   }
-  for (int i = 1; i < static_cast<int>(slots_.size()); ++i) {
+  for (int i = start + 1; i < static_cast<int>(slots_.size()); ++i) {
     Slot& s = slots_[i];
+    const bool train = training && i > frozen_through_;  // a frozen layer runs as at inference
     // At inference: a layer its convolution applied, or one only an auxiliary output reads.
-    if (!training && (s.fused_at_inference || !graph_.nodes[i].used_at_inference)) continue;
+    if (!train && (s.fused_at_inference || !graph_.nodes[i].used_at_inference)) continue;
     const int first = graph_.nodes[i].input();
-    s.step->forward(*this, first >= 0 ? output(first) : Buffer(), output(i), training);
+    s.step->forward(*this, first >= 0 ? output(first) : Buffer(), output(i), train);
   }
   logits_ = logits(0);
   return logits_;

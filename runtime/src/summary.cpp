@@ -75,7 +75,7 @@ std::vector<int> keras_order(const GraphView& g) {
   return order;
 }
 
-std::string table(const GraphView& g, bool with_macs) {
+std::string table(const GraphView& g, bool with_macs, int frozen_through) {
   const bool chain = is_chain(g);
   std::vector<int> positions = chain ? std::vector<int>{29, 55, 65} : std::vector<int>{33, 55, 67, 100};
   std::vector<std::string> header{"Layer (type)", "Output Shape", "Param #"};
@@ -100,7 +100,8 @@ std::string table(const GraphView& g, bool with_macs) {
     s += std::string(length, k + 1 == order.size() ? '=' : '_') + "\n";
   }
   long long total = 0, trainable = 0;
-  for (const Node& n : g.nodes) total += params(n), trainable += trainable_params(n);
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    total += params(g.nodes[i]), trainable += static_cast<int>(i) <= frozen_through ? 0 : trainable_params(g.nodes[i]);
   s += "Total params: " + thousands(total) + "\n";
   s += "Trainable params: " + thousands(trainable) + "\n";
   s += "Non-trainable params: " + thousands(total - trainable) + "\n";
@@ -115,7 +116,7 @@ std::string table(const GraphView& g, bool with_macs) {
 
 }  // namespace
 
-std::string summary(const GraphView& g) { return table(g, false); }
-std::string summary_with_macs(const GraphView& g) { return table(g, true); }
+std::string summary(const GraphView& g) { return table(g, false, -1); }
+std::string summary_with_macs(const GraphView& g, int frozen_through) { return table(g, true, frozen_through); }
 
 }  // namespace cnngen

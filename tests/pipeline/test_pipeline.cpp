@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <stdexcept>
+#include <algorithm>
 #include <thread>
 
 #include <cnngen/augment.hpp>
@@ -110,6 +111,25 @@ TEST(InputPipeline, ProducersStayWithinTheRing) {
 TEST(InputPipeline, NoBatchesEndsAtOnce) {
   cnngen::InputPipeline input(0, [](int, cnngen::Batch&, const std::atomic<bool>&) { FAIL(); }, {});
   EXPECT_EQ(input.next(), nullptr);
+}
+
+}  // namespace
+
+namespace {
+
+// --per-class: n samples of each class, the same ones every time, in the data set's order.
+TEST(PerClass, TakesNOfEachClassTheSameEveryTime) {
+  cnngen::Dataset d;
+  d.n = 30, d.h = 1, d.w = 1, d.c = 1;
+  for (int i = 0; i < d.n; ++i) d.x.push_back(float(i)), d.y.push_back(i % 3), d.sources.push_back(std::to_string(i));
+  const cnngen::Dataset a = cnngen::per_class(d, 4, 3, 0, "train"), b = cnngen::per_class(d, 4, 3, 0, "train");
+  ASSERT_EQ(a.n, 12);
+  EXPECT_EQ(a.x, b.x);
+  for (int c = 0; c < 3; ++c) EXPECT_EQ(std::count(a.y.begin(), a.y.end(), c), 4);
+  for (int i = 1; i < a.n; ++i) EXPECT_LT(a.x[i - 1], a.x[i]) << "in the data set's order";
+  for (int i = 0; i < a.n; ++i) EXPECT_EQ(int(a.x[i]) % 3, a.y[i]) << "each sample keeps its label";
+  EXPECT_NE(cnngen::per_class(d, 4, 3, 1, "train").x, a.x) << "another seed, another draw";
+  EXPECT_THROW(cnngen::per_class(d, 11, 3, 0, "train"), cnngen::DataError);
 }
 
 }  // namespace
