@@ -832,7 +832,7 @@ TEST(Transfer, InitFromCopiesExactlyTheMatchingLayers) {
   cnngen::Model target(zoo::odd, cnngen::generated::zoo());
   target.network().initialize(99);
   const std::vector<cnngen::Parameter> fresh = std::as_const(target.network()).parameters();
-  const cnngen::InitReport r = cnngen::init_from_checkpoint(path, target.network());
+  const cnngen::InitReport r = cnngen::init_from_checkpoint(path, target.network(), true);
   const auto& to = std::as_const(target.network()).parameters();
   EXPECT_EQ(r.copied.size(), to.size() - 2);
   ASSERT_EQ(r.not_copied.size(), 2u);
@@ -841,6 +841,11 @@ TEST(Transfer, InitFromCopiesExactlyTheMatchingLayers) {
   EXPECT_EQ(to[0].value, fresh[0].value);
   EXPECT_EQ(to[1].value, fresh[1].value);
   for (size_t i = 2; i < to.size(); ++i) EXPECT_EQ(to[i].value, from[i].value) << to[i].name;
+  // Without the outputs, the head is initialised for the new task even where it matches.
+  cnngen::Model fresh_head(zoo::odd, cnngen::generated::zoo());
+  const cnngen::InitReport h = cnngen::init_from_checkpoint(path, fresh_head.network());
+  EXPECT_EQ(h.copied.size(), to.size() - 4);
+  EXPECT_EQ(h.not_copied.back(), to.back().name + " (an output layer: initialised for this task)");
   fs::remove(path);
 }
 

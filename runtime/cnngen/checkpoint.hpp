@@ -36,15 +36,17 @@ void save_checkpoint(const std::string& path, const Network& net, const Optimize
 TrainingProgress load_checkpoint(const std::string& path, Network& net, Optimizer* opt);
 
 // Transfer learning: copies into net every parameter of the checkpoint at `path` (of any model)
-// whose name and number of values match one of net's; the rest of net is left as it is. Throws
-// CheckpointError for a file that is not a checkpoint, and for one of which nothing matches.
+// whose name and number of values match one of net's; the rest of net is left as it is. Without
+// with_outputs, the model's output layers are left too: a new task's softmax head starts afresh, as
+// the course replaces it. Throws CheckpointError for a file that is not a checkpoint, and for one
+// of which nothing matches.
 struct InitReport {
   std::string source_model;
   std::vector<std::string> copied;
   std::vector<std::string> not_copied;  // net's parameters left as they were, each with the reason
   int64_t copied_values = 0;
 };
-InitReport init_from_checkpoint(const std::string& path, Network& net);
+InitReport init_from_checkpoint(const std::string& path, Network& net, bool with_outputs = false);
 
 // Held by a training over its checkpoint path, from before its first epoch: it proves the folder
 // writable (else CheckpointError now, not after an epoch's work) and refuses a second training on

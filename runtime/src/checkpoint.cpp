@@ -339,7 +339,7 @@ TrainingProgress load_checkpoint(const std::string& path, Network& net, Optimize
   return progress;
 }
 
-InitReport init_from_checkpoint(const std::string& path, Network& net) {
+InitReport init_from_checkpoint(const std::string& path, Network& net, bool with_outputs) {
   // Another model's checkpoint may be larger than this one's: a bound of a few times this model's.
   const std::string bytes = read_bounded(path, 4 * size_bound(net));
   if (bytes.size() < sizeof kMagic + 8 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
@@ -363,9 +363,15 @@ InitReport init_from_checkpoint(const std::string& path, Network& net) {
     r.pos += n * sizeof(float);
   }
   std::vector<Parameter>& params = net.parameters();
+  const auto copies = [&](const Parameter& p) {
+    const auto it = source.find(p.name);
+    return (with_outputs || !net.graph().is_output(p.node)) && it != source.end() && it->second.second == p.value.size();
+  };
   for (Parameter& p : params) {
     const auto it = source.find(p.name);
-    if (it == source.end()) {
+    if (!with_outputs && net.graph().is_output(p.node)) {
+      report.not_copied.push_back(p.name + " (an output layer: initialised for this task)");
+    } else if (it == source.end()) {
       report.not_copied.push_back(p.name + " (not in " + report.source_model + ")");
     } else if (it->second.second != p.value.size()) {
       report.not_copied.push_back(p.name + " (" + std::to_string(it->second.second) + " values there, " + std::to_string(p.value.size()) +
@@ -379,8 +385,7 @@ InitReport init_from_checkpoint(const std::string& path, Network& net) {
     throw CheckpointError(path + ": no parameter of this " + report.source_model + " checkpoint matches " + std::string(net.graph().name) +
                           " by name and size: nothing to start from");
   for (Parameter& p : params)
-    if (const auto it = source.find(p.name); it != source.end() && it->second.second == p.value.size())
-      std::memcpy(p.value.data(), bytes.data() + it->second.first, p.value.size() * sizeof(float));
+    if (copies(p)) std::memcpy(p.value.data(), bytes.data() + source.at(p.name).first, p.value.size() * sizeof(float));
   return report;
 }
 
