@@ -22,4 +22,7 @@ ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --label-exclude ac
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Release -DCNNGEN_SANITIZE=thread -DCNNGEN_BUILD_EXAMPLES=OFF \
   -DCNNGEN_BUILD_TESTS=OFF -DCNNGEN_BUILD_BENCHMARKS=OFF -DCNNGEN_BUILD_PIPELINE_TESTS=ON -DCNNGEN_TARGETS=avx2
 cmake --build build-tsan --target test_pipeline
-ctest --test-dir build-tsan --output-on-failure -j "$(nproc)"
+# Not plot_model's tests: Graphviz's text layout starts fontconfig's thread inside glib and pango,
+# uninstrumented, which TSan reports as races within them; cnngen starts no thread there.
+ctest --test-dir build-tsan --output-on-failure -j "$(nproc)" --exclude-regex '^PlotModel\.'
+
