@@ -1,12 +1,15 @@
 // The command line every model program shares (build/bin/<model>):
 //   <model> --help | --version
-//   <model> summary
+//   <model> summary  [--freeze-through LAYER]
 //   <model> train    [--data DIR] [--epochs N] [--batch-size N] [--lr X] [--seed N] [--threads N]
-//                    [--checkpoint FILE] [--resume] [--augment on|off] [--lr-schedule constant|cosine]
-//                    [--bn-estimate on|off] [--sync-bn on|off] [--micro-batch M]
+//                    [--checkpoint FILE] [--resume] [--augment off|on|LIST] [--producers N] [--verbose]
+//                    [--lr-schedule constant|cosine] [--bn-estimate on|off] [--sync-bn on|off] [--micro-batch M]
+//                    [--ensemble N] [--classes L,...] [--per-class N] [--init-from FILE]
+//                    [--freeze-through LAYER] [--cache-features]
 // Under mpirun, train and evaluate run data-parallel across the job's processes (communicator.hpp).
-//   <model> evaluate [--data DIR|FILE.h5] [--checkpoint FILE] [--threads N]
-//   <model> predict  IMAGE... [--checkpoint FILE] [--threads N]
+//   <model> evaluate [--data DIR|FILE.h5] [--checkpoint FILE]... [--tta off|mirror|ten] [--classes L,...] [--threads N]
+//   <model> predict  IMAGE... [--checkpoint FILE]... [--tta off|mirror|ten] [--threads N]
+//   <model> plot     FILE.svg|FILE.png|FILE.dot [--show-shapes]
 #pragma once
 #include <string>
 #include <utility>

@@ -21,6 +21,7 @@ struct EpochLogs {
   double loss = 0, acc = 0;
   double val_loss = NAN, val_acc = NAN;
   double seconds = 0;
+  double train_seconds = 0;       // the epoch's training steps alone (seconds: validation too)
   double input_wait_seconds = 0;  // the trainer's time blocked on the input pipeline this epoch
 };
 

@@ -372,6 +372,7 @@ History Model::fit(const Dataset& train, const FitOptions& o) {
     }
     optimizer_->learning_rate = base_learning_rate_;  // what a checkpoint of this epoch records
     EpochLogs logs{.epoch = epoch + 1, .loss = loss_sum / seen, .acc = double(correct) / seen};
+    logs.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     logs.input_wait_seconds = input.wait_seconds() - waited;
     waited = input.wait_seconds();
     Metrics shown = training_metrics(loss_sum, head_loss_sum, correct, seen);
@@ -386,8 +387,8 @@ History Model::fit(const Dataset& train, const FitOptions& o) {
     logs.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (verbose) bar.finish(shown);
     if (verbose && o.report_input_wait)
-      std::printf("input pipeline: %d producer(s), trainer waited %.3f s of the epoch's %.1f s\n", o.producers,
-                  logs.input_wait_seconds, logs.seconds);
+      std::printf("input pipeline: %d producer(s); the trainer waited %.3f s of its %.2f s of steps (%.1f images/s); epoch %.1f s\n",
+                  o.producers, logs.input_wait_seconds, logs.train_seconds, seen / logs.train_seconds, logs.seconds);
     history.epochs.push_back(logs);
     if (o.on_epoch_end) o.on_epoch_end(logs);
   }
