@@ -41,14 +41,21 @@ std::string label(const GraphView& g, const Node& n, bool show_shapes) {
 // Graphviz keeps global state (its error buffer, the plugin list): one drawing at a time.
 std::mutex graphviz_mutex;
 
-struct Context {
-  GVC_t* gvc = gvContext();
+// One Graphviz context for the process, never freed: Graphviz 2.43's pango plugin keeps the last
+// font name it measured, a string the context's font table owns, and compares the next one with it;
+// after gvFreeContext a second drawing read freed memory (AddressSanitizer, in tests/pipeline).
+GVC_t* graphviz() {
+  static GVC_t* const context = gvContext();
+  return context;
+}
+
+struct Drawing {
+  GVC_t* gvc = graphviz();
   Agraph_t* graph = nullptr;
   bool laid_out = false;
-  ~Context() {
+  ~Drawing() {
     if (laid_out) gvFreeLayout(gvc, graph);
     if (graph) agclose(graph);
-    gvFreeContext(gvc);
   }
 };
 
@@ -58,7 +65,7 @@ char* c(const char* s) { return const_cast<char*>(s); }
 // Builds and lays out the graph, then renders it in `format` (a Graphviz output format).
 std::string render(const GraphView& g, bool show_shapes, const char* format) {
   std::lock_guard lock(graphviz_mutex);
-  Context ctx;
+  Drawing ctx;
   if (!ctx.gvc) throw PlotError("Graphviz could not start");
   ctx.graph = agopen(c(std::string(g.name).c_str()), Agdirected, nullptr);
   agattr(ctx.graph, AGRAPH, c("rankdir"), c("TB"));
