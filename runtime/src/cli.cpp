@@ -353,24 +353,27 @@ Settings settings(const Program& p, const Args& a) {
 
 Evaluation evaluate_ensemble(const Program& p, const Settings& s, const Dataset& test, int batch_size);
 
-// Trains one model into `ckpt` (one ensemble member, or the only one). With ranks (mpirun), every
-// rank reads the data and trains its share of each batch; rank 0 alone holds the checkpoint's lock,
+// Rank 0 claims `ckpt` (CheckpointLock): a path that cannot be written fails before any work.
+void lock_checkpoint(std::optional<CheckpointLock>& lock, const std::string& ckpt) {
+  lock.reset();  // one at a time: the last member's
+  on_every_rank(world(), [&] {
+    if (world().rank() == 0) lock.emplace(ckpt);
+  });
+}
+
+// Trains one model into `ckpt` (one ensemble member, or the only one), whose lock the caller holds.
+// With ranks (mpirun), every rank reads the data and trains its share of each batch; rank 0 alone
 // writes the checkpoint and prints (run_program silences the others).
-void train_one(const Program& p, const Args& a, const Settings& s, FitOptions fit, const std::string& ckpt,
+void train_one(const Program& p, const Settings& s, FitOptions fit, const std::string& ckpt, bool resume,
                const Dataset& train, const Dataset& test) {
   Communicator& comm = world();
   const bool root = comm.rank() == 0;
-  std::optional<CheckpointLock> lock;  // a path that cannot be written fails before any work
-  on_every_rank(comm, [&] {
-    if (root) lock.emplace(ckpt);
-  });
   Model model(p.graph, p.kernels);
   model.freeze_through(s.freeze_through);
   model.set_communicator(comm, s.sync_bn);
   model.set_micro_batch(s.micro_batch);
   model.network().initialize(fit.seed);
   model.compile(std::make_unique<Adam>(s.lr), p.loss);
-  const bool resume = a.options.count("--resume") > 0;
   if (!s.init_from.empty() && !resume) {
     InitReport report;
     on_every_rank(comm, [&] {
@@ -435,6 +438,9 @@ void train_one(const Program& p, const Args& a, const Settings& s, FitOptions fi
 
 int train(const Program& p, const Args& a, Settings s) {
   Communicator& comm = world();
+  const std::string& ckpt = s.checkpoints.front();
+  std::optional<CheckpointLock> lock;  // before the data is read
+  lock_checkpoint(lock, member_path(ckpt, 1, s.ensemble));
   Dataset train, test;
   on_every_rank(comm, [&] {
     const std::string dir = data_dir(p, a);
@@ -469,14 +475,22 @@ int train(const Program& p, const Args& a, Settings s) {
     std::cout << "Augmentation: " << s.fit.augmentation.describe() << " (" << s.producers << " producer thread"
               << (s.producers > 1 ? "s" : "") << ")" << std::endl;
   s.fit.validation = &test;
-  const std::string& ckpt = s.checkpoints.front();
   for (int k = 1; k <= s.ensemble; ++k) {
     FitOptions fit = s.fit;
     fit.seed = s.fit.seed + static_cast<uint64_t>(k - 1);
     const std::string member = member_path(ckpt, k, s.ensemble);
+    if (k > 1) lock_checkpoint(lock, member);
     if (s.ensemble > 1) std::cout << "Ensemble member " << k << "/" << s.ensemble << ": seed " << fit.seed << ", " << member << std::endl;
-    train_one(p, a, s, fit, member, train, test);
+    // A resumed ensemble continues each member where it stopped; those not begun yet begin.
+    bool resume = a.options.count("--resume") > 0;
+    if (resume && k > 1) {
+      double exists = comm.rank() == 0 && fs::exists(member);
+      comm.broadcast(std::span(&exists, 1), 0);
+      resume = exists != 0;
+    }
+    train_one(p, s, fit, member, resume, train, test);
   }
+  lock.reset();
   if (s.ensemble == 1) return 0;
   std::vector<std::string> members;
   for (int k = 1; k <= s.ensemble; ++k) members.push_back(member_path(ckpt, k, s.ensemble));
