@@ -482,15 +482,19 @@ TEST(ProgressBar, FinalLineAsKeras) {
 
 namespace {
 
-// A small data set of ZooGlobal's input shape, four classes.
-cnngen::Dataset global_data() {
+// n samples of h x w x c, a sine of the value's index at `step` radians per value; labels cycle
+// through `classes`.
+cnngen::Dataset wave_data(int n, int h, int w, int c, int classes, float step) {
   cnngen::Dataset d;
-  d.n = 10, d.h = 7, d.w = 5, d.c = 6;
+  d.n = n, d.h = h, d.w = w, d.c = c;
   d.x.resize(size_t(d.n) * d.sample_size());
-  for (size_t i = 0; i < d.x.size(); ++i) d.x[i] = 0.5f + 0.5f * std::sin(0.37f * float(i));
-  for (int i = 0; i < d.n; ++i) d.y.push_back(i % 4);
+  for (size_t i = 0; i < d.x.size(); ++i) d.x[i] = 0.5f + 0.5f * std::sin(step * float(i));
+  for (int i = 0; i < d.n; ++i) d.y.push_back(i % classes);
   return d;
 }
+
+// A small data set of ZooGlobal's input shape, four classes.
+cnngen::Dataset global_data() { return wave_data(10, 7, 5, 6, 4, 0.37f); }
 
 cnngen::Model dropout_model() {
   cnngen::Model m(zoo::global, cnngen::generated::zoo());
@@ -650,14 +654,7 @@ TEST(InputPipeline, FitReportsTheTrainersWait) {
   }
 }
 
-cnngen::Dataset pooled_data() {
-  cnngen::Dataset d;
-  d.n = 9, d.h = 8, d.w = 6, d.c = 3;
-  d.x.resize(size_t(d.n) * d.sample_size());
-  for (size_t i = 0; i < d.x.size(); ++i) d.x[i] = 0.5f + 0.5f * std::cos(0.71f * float(i));
-  for (int i = 0; i < d.n; ++i) d.y.push_back(i % 3);
-  return d;
-}
+cnngen::Dataset pooled_data() { return wave_data(9, 8, 6, 3, 3, 0.71f); }
 
 cnngen::Model pooled_model(uint64_t seed) {
   cnngen::Model m(zoo::pooled, cnngen::generated::zoo());
@@ -724,14 +721,7 @@ TEST(Inference, AnEnsembleOfTwoModelsIsRefused) {
 namespace {
 
 // ZooResidual's input, six classes.
-cnngen::Dataset residual_data() {
-  cnngen::Dataset d;
-  d.n = 12, d.h = 13, d.w = 13, d.c = 3;
-  d.x.resize(size_t(d.n) * d.sample_size());
-  for (size_t i = 0; i < d.x.size(); ++i) d.x[i] = 0.5f + 0.5f * std::sin(0.013f * float(i * i % 9973));
-  for (int i = 0; i < d.n; ++i) d.y.push_back(i % 6);
-  return d;
-}
+cnngen::Dataset residual_data() { return wave_data(12, 13, 13, 3, 6, 0.29f); }
 
 cnngen::Model residual_model(const std::string& freeze) {
   cnngen::Model m(zoo::residual, cnngen::generated::zoo());
