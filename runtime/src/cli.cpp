@@ -283,16 +283,15 @@ auto usage_checked(F&& f) {
 // A command line's every value, checked: what parse() and the ranges accept, before anything runs.
 struct Settings {
   int threads = 1;
+  std::vector<std::string> checkpoints;      // evaluate and predict: an ensemble's members
   std::vector<std::pair<int, int>> relabel;  // --classes, else the program's
   std::string freeze_through;                // a layer's name; empty: nothing frozen
+  int producers = 1;                         // the input pipeline's threads
+  TtaCrops tta = TtaCrops::none;
   // train
+  int ensemble = 1;
   std::string init_from;
   int per_class = 0;                         // 0: every training sample
-  std::vector<std::string> checkpoints;
-  int producers = 1;
-  TtaCrops tta = TtaCrops::none;
-  int ensemble = 1;
-  // train
   double lr = 0;
   bool lr_given = false;
   bool sync_bn = true;
@@ -361,6 +360,51 @@ void lock_checkpoint(std::optional<CheckpointLock>& lock, const std::string& ckp
   });
 }
 
+// --init-from: rank 0 copies the matching layers (the others get them from broadcast_state), and
+// says what it copied.
+void init_from(Model& model, const std::string& path) {
+  InitReport report;
+  on_every_rank(world(), [&] {
+    if (world().rank() == 0) report = init_from_checkpoint(path, model.network());
+  });
+  std::cout << "Initialised from " << path << " (" << report.source_model << "): " << report.copied.size() << " of "
+            << model.network().parameters().size() << " parameters copied (" << thousands(report.copied_values) << " values)";
+  for (size_t i = 0; i < report.not_copied.size(); ++i) std::cout << (i ? ", " : "; initialised instead: ") << report.not_copied[i];
+  std::cout << std::endl;
+}
+
+// Rank 0's colour decomposition on every rank: the one a resumed checkpoint kept (`saved`), else
+// the training set's.
+PcaColor pca_on_every_rank(const Dataset& train, const std::string& saved) {
+  PcaColor pca;
+  on_every_rank(world(), [&] {
+    if (world().rank() == 0) pca = saved.empty() ? fit_pca_color(train) : parse_pca_color(saved);
+  });
+  std::vector<float> packed(pca.eigenvalues.begin(), pca.eigenvalues.end());
+  for (const auto& axis : pca.eigenvectors) packed.insert(packed.end(), axis.begin(), axis.end());
+  world().broadcast(std::span<float>(packed), 0);
+  std::copy_n(packed.begin(), 3, pca.eigenvalues.begin());
+  for (int k = 0; k < 3; ++k) std::copy_n(packed.begin() + 3 + 3 * k, 3, pca.eigenvectors[k].begin());
+  std::cout << "PCA colour augmentation: eigenvalues " << pca.eigenvalues[0] << " " << pca.eigenvalues[1] << " " << pca.eigenvalues[2]
+            << (saved.empty() ? " (of the training set)" : " (from the checkpoint)") << std::endl;
+  return pca;
+}
+
+// The training and test sets of the task: --classes's labels, and --per-class's share of the
+// training images.
+void load_task_data(const Program& p, const Args& a, const Settings& s, Dataset& train, Dataset& test) {
+  const std::string dir = data_dir(p, a), train_dir = (fs::path(dir) / "train").string();
+  train = load_split(p, dir, "train", s.relabel), test = load_split(p, dir, "test", s.relabel);
+  const int classes = s.relabel.empty() ? p.data_classes : static_cast<int>(s.relabel.size());
+  for (int c = 0; c < classes && !s.relabel.empty(); ++c) {
+    const auto have = std::count(train.y.begin(), train.y.end(), c);
+    if (have == 0 || have < s.per_class)
+      throw DataError(train_dir + ": label " + std::to_string(s.relabel[c].first) + " has " + std::to_string(have) + " training images" +
+                      (s.per_class > 0 ? ", fewer than --per-class " + std::to_string(s.per_class) : ""));
+  }
+  if (s.per_class > 0) train = per_class(train, s.per_class, classes, 0, train_dir);
+}
+
 // Trains one model into `ckpt` (one ensemble member, or the only one), whose lock the caller holds.
 // With ranks (mpirun), every rank reads the data and trains its share of each batch; rank 0 alone
 // writes the checkpoint and prints (run_program silences the others).
@@ -374,16 +418,7 @@ void train_one(const Program& p, const Settings& s, FitOptions fit, const std::s
   model.set_micro_batch(s.micro_batch);
   model.network().initialize(fit.seed);
   model.compile(std::make_unique<Adam>(s.lr), p.loss);
-  if (!s.init_from.empty() && !resume) {
-    InitReport report;
-    on_every_rank(comm, [&] {
-      if (root) report = init_from_checkpoint(s.init_from, model.network());
-    });
-    std::cout << "Initialised from " << s.init_from << " (" << report.source_model << "): " << report.copied.size() << " of "
-              << model.network().parameters().size() << " parameters copied (" << thousands(report.copied_values) << " values)";
-    for (size_t i = 0; i < report.not_copied.size(); ++i) std::cout << (i ? ", " : "; initialised instead: ") << report.not_copied[i];
-    std::cout << std::endl;
-  }
+  if (!s.init_from.empty() && !resume) init_from(model, s.init_from);
   std::string saved_pca;  // the colour decomposition a resumed training's checkpoint kept
   if (resume) {
     double done = 0;
@@ -407,20 +442,7 @@ void train_one(const Program& p, const Settings& s, FitOptions fit, const std::s
       std::cout << "Learning rate " << s.lr << " from --lr; the checkpoint's training used " << saved << std::endl;
     if (root) model.set_learning_rate(s.lr_given ? s.lr : saved);
   }
-  if (fit.augmentation.pca > 0) {
-    // Rank 0's decomposition, on every rank: the one a resumed checkpoint kept, else the data set's.
-    on_every_rank(comm, [&] {
-      if (root) fit.pca = saved_pca.empty() ? fit_pca_color(train) : parse_pca_color(saved_pca);
-    });
-    std::vector<float> packed(12);
-    std::copy(fit.pca.eigenvalues.begin(), fit.pca.eigenvalues.end(), packed.begin());
-    for (int k = 0; k < 3; ++k) std::copy(fit.pca.eigenvectors[k].begin(), fit.pca.eigenvectors[k].end(), packed.begin() + 3 + 3 * k);
-    comm.broadcast(std::span<float>(packed), 0);
-    std::copy(packed.begin(), packed.begin() + 3, fit.pca.eigenvalues.begin());
-    for (int k = 0; k < 3; ++k) std::copy(packed.begin() + 3 + 3 * k, packed.begin() + 6 + 3 * k, fit.pca.eigenvectors[k].begin());
-    std::cout << "PCA colour augmentation: eigenvalues " << fit.pca.eigenvalues[0] << " " << fit.pca.eigenvalues[1] << " "
-              << fit.pca.eigenvalues[2] << (saved_pca.empty() ? " (of the training set)" : " (from the checkpoint)") << std::endl;
-  }
+  if (fit.augmentation.pca > 0) fit.pca = pca_on_every_rank(train, saved_pca);
   model.broadcast_state(0);  // every rank starts from rank 0's parameters and optimizer state
   std::map<std::string, std::string> kept{{"augment", fit.augmentation.describe()}};
   if (fit.augmentation.pca > 0) kept["pca"] = to_text(fit.pca);
@@ -442,19 +464,7 @@ int train(const Program& p, const Args& a, Settings s) {
   std::optional<CheckpointLock> lock;  // before the data is read
   lock_checkpoint(lock, member_path(ckpt, 1, s.ensemble));
   Dataset train, test;
-  on_every_rank(comm, [&] {
-    const std::string dir = data_dir(p, a);
-    train = load_split(p, dir, "train", s.relabel), test = load_split(p, dir, "test", s.relabel);
-    const int classes = s.relabel.empty() ? p.data_classes : static_cast<int>(s.relabel.size());
-    for (int c = 0; c < classes && s.per_class > 0; ++c)
-      if (const auto have = std::count(train.y.begin(), train.y.end(), c); have < s.per_class)
-        throw DataError((fs::path(dir) / "train").string() + ": label " + std::to_string(s.relabel.empty() ? c : s.relabel[c].first) +
-                        " has " + std::to_string(have) + " training images, fewer than --per-class " + std::to_string(s.per_class));
-    if (s.per_class > 0) train = per_class(train, s.per_class, classes, 0, (fs::path(dir) / "train").string());
-    for (int c = 0; c < classes; ++c)
-      if (!s.relabel.empty() && std::count(train.y.begin(), train.y.end(), c) == 0)
-        throw DataError(dir + ": no training image of label " + std::to_string(s.relabel[c].first));
-  });
+  on_every_rank(comm, [&] { load_task_data(p, a, s, train, test); });
   std::cout << "number of training examples = " << train.n << "\nnumber of test examples = " << test.n << std::endl;
   std::cout << isa_report(p.kernels.isas, p.kernels.library) << std::endl;
   if (!s.relabel.empty()) {
