@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <cstdio>
 #include <iostream>
 #include <numbers>
@@ -252,6 +253,53 @@ std::vector<int> epoch_order(int n, const FitOptions& o, int epoch) {
   return order;
 }
 
+// What fit's input pipeline makes: batch k of the training is batch k % B of epoch
+// initial_epoch + k / B (B batches an epoch), its samples in the epoch's order, each augmented as
+// drawn for (seed, epoch, sample); the samples other ranks run are labelled but not made.
+class TrainingBatches {
+ public:
+  TrainingBatches(const Dataset& train, const FitOptions& o, int64_t batches, std::function<Share(int)> share)
+      : train_(train), o_(o), batches_(batches), share_(std::move(share)) {}
+
+  void fill(int index, Batch& b, const std::atomic<bool>& stop) {
+    const int64_t sample = train_.sample_size();
+    b.epoch = o_.initial_epoch + static_cast<int>(index / batches_);
+    b.first = static_cast<int>(index % batches_) * o_.batch_size;
+    b.n = std::min(o_.batch_size, train_.n - b.first);
+    const std::shared_ptr<const std::vector<int>> order = order_of(b.epoch);
+    b.x.resize(static_cast<size_t>(b.n) * sample);
+    b.y.resize(b.n), b.seeds.resize(b.n);
+    const Share share = share_(b.n);
+    for (int i = 0; i < b.n && !stop; ++i) {
+      const int s = (*order)[b.first + i];
+      b.y[i] = train_.y[s];
+      b.seeds[i] = sample_seed(o_.seed, b.epoch, s);
+      if (i < share.begin || i >= share.end) continue;
+      const SampleDraw d = draw(o_.augmentation, o_.pca, sample_key(o_.seed, b.epoch, s), train_.h, train_.w);
+      apply(d, train_.sample(s), train_.h, train_.w, train_.c, b.x.data() + i * sample);
+    }
+  }
+
+ private:
+  // The epoch's order, shuffled once; the last few epochs' are kept (the ring holds at most three
+  // batches, so at most three epochs are in flight).
+  std::shared_ptr<const std::vector<int>> order_of(int epoch) {
+    std::lock_guard lock(mutex_);
+    std::shared_ptr<const std::vector<int>>& slot = orders_[epoch];
+    if (!slot) slot = std::make_shared<const std::vector<int>>(epoch_order(train_.n, o_, epoch));
+    std::shared_ptr<const std::vector<int>> order = slot;
+    while (orders_.size() > 3) orders_.erase(orders_.begin());
+    return order;
+  }
+
+  const Dataset& train_;
+  const FitOptions& o_;
+  const int64_t batches_;
+  const std::function<Share(int)> share_;
+  std::mutex mutex_;
+  std::map<int, std::shared_ptr<const std::vector<int>>> orders_;
+};
+
 }  // namespace
 
 // Keras's progress line: the loss, then with auxiliary outputs each output's own loss, then the
@@ -307,39 +355,14 @@ History Model::fit(const Dataset& train, const FitOptions& o) {
   const Communicator& comm = communicator();
   const bool verbose = o.verbose && comm.rank() == 0;
   History history;
-  const int64_t sample = train.sample_size();
   const int64_t batches = (int64_t{train.n} + o.batch_size - 1) / o.batch_size;
   const int64_t total_steps = int64_t{o.epochs} * batches;
   if (int64_t{o.epochs - o.initial_epoch} * batches > std::numeric_limits<int>::max())
     throw std::invalid_argument("fit: more than 2^31 batches");
   // One pipeline over every batch of the training, so that the producers run into the next epoch
-  // while this one validates. The orders of the two epochs in flight are kept.
-  std::mutex orders_mutex;
-  std::map<int, std::shared_ptr<const std::vector<int>>> orders;
-  const auto order_of = [&](int epoch) {
-    std::lock_guard lock(orders_mutex);
-    auto& slot = orders[epoch];
-    if (!slot) slot = std::make_shared<const std::vector<int>>(epoch_order(train.n, o, epoch));
-    while (orders.size() > 3) orders.erase(orders.begin());
-    return slot;
-  };
-  const auto fill = [&](int index, Batch& b, const std::atomic<bool>& stop) {
-    b.epoch = o.initial_epoch + static_cast<int>(index / batches);
-    b.first = static_cast<int>(index % batches) * o.batch_size;
-    b.n = std::min(o.batch_size, train.n - b.first);
-    const std::shared_ptr<const std::vector<int>> order = order_of(b.epoch);
-    b.x.resize(static_cast<size_t>(b.n) * sample);
-    b.y.resize(b.n), b.seeds.resize(b.n);
-    const Share share = share_for(b.n);  // the samples this rank runs
-    for (int i = 0; i < b.n && !stop; ++i) {
-      const int s = (*order)[b.first + i];
-      b.y[i] = train.y[s];
-      b.seeds[i] = sample_seed(o.seed, b.epoch, s);
-      if (i < share.begin || i >= share.end) continue;
-      const SampleDraw d = draw(o.augmentation, o.pca, sample_key(o.seed, b.epoch, s), train.h, train.w);
-      apply(d, train.sample(s), train.h, train.w, train.c, b.x.data() + i * sample);
-    }
-  };
+  // while this one validates.
+  TrainingBatches source(train, o, batches, [this](int n) { return share_for(n); });
+  const auto fill = [&](int index, Batch& b, const std::atomic<bool>& stop) { source.fill(index, b, stop); };
   InputPipeline input(static_cast<int>((o.epochs - o.initial_epoch) * batches), fill, {.producers = o.producers});
   double waited = 0;
   for (int epoch = o.initial_epoch; epoch < o.epochs; ++epoch) {
