@@ -50,8 +50,8 @@ Augmentation parse_augmentation(std::string_view spec);
 // What --augment on means: the combination that trained ResNet50 best on SIGNS (RESULTS.md).
 Augmentation default_augmentation();
 // Throws std::invalid_argument when a is meaningless for h x w images of c channels (a crop as large
-// as the image, colour augmentation of a grey image, pca without its decomposition).
-void check_augmentation(const Augmentation& a, int h, int w, int c, const PcaColor& pca);
+// as the image, colour augmentation of a grey image).
+void check_augmentation(const Augmentation& a, int h, int w, int c);
 
 // What the draws of one sample chose.
 struct SampleDraw {

@@ -53,9 +53,13 @@ double item_value(const ItemRule& rule, std::string_view text) {
   throw std::invalid_argument(std::string("augmentation ") + rule.name + " takes " + rule.range + ", not '" + s + "'");
 }
 
-std::string number(double v) {
+// The shortest decimal that reads back as the same float, so that describe() round-trips.
+std::string number(float v) {
   char text[32];
-  std::snprintf(text, sizeof text, "%g", v);
+  for (int digits = 6; digits <= 9; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, double(v));
+    if (std::strtof(text, nullptr) == v) break;
+  }
   return text;
 }
 
@@ -185,13 +189,12 @@ Augmentation parse_augmentation(std::string_view spec) {
   return a;
 }
 
-void check_augmentation(const Augmentation& a, int h, int w, int c, const PcaColor& pca) {
+void check_augmentation(const Augmentation& a, int h, int w, int c) {
   if (a.crop >= std::min(h, w))
     throw std::invalid_argument("augmentation crop=" + std::to_string(a.crop) + ": a shift as large as the " + std::to_string(h) +
                                 "x" + std::to_string(w) + " image leaves nothing of it");
   if ((a.color > 0 || a.pca > 0) && c != 3)
     throw std::invalid_argument("colour augmentation needs RGB images; these have " + std::to_string(c) + " channel(s)");
-  if (a.pca > 0 && pca.empty()) throw std::invalid_argument("augmentation pca: the training set's colour decomposition is missing");
 }
 
 uint64_t sample_key(uint64_t seed, int epoch, int sample) {

@@ -332,7 +332,10 @@ Settings settings(const Program& p, const Args& a) {
     fit.augmentation = usage_checked([&] { return parse_augmentation(it->second); });
   else if (p.augment)
     fit.augmentation = default_augmentation();
-  usage_checked([&] { check_augmentation(fit.augmentation, in.h, in.w, in.c, PcaColor{{1, 1, 1}}); return 0; });
+  usage_checked([&] {
+    check_augmentation(fit.augmentation, in.h, in.w, in.c);
+    return 0;
+  });
   fit.producers = s.producers;
   fit.report_input_wait = a.options.count("--verbose") > 0;
   s.ensemble = static_cast<int>(int_option(a, "--ensemble", 1, 1, 100));

@@ -350,7 +350,9 @@ History Model::fit(const Dataset& train, const FitOptions& o) {
     return fit(features, on_features);
   }
   check_fit(train, o);
-  check_augmentation(o.augmentation, train.h, train.w, train.c, o.pca);
+  check_augmentation(o.augmentation, train.h, train.w, train.c);
+  if (o.augmentation.pca > 0 && o.pca.empty())
+    throw std::invalid_argument("augmentation pca: FitOptions::pca holds no colour decomposition (fit_pca_color of the training set)");
   // With ranks, rank 0 alone prints.
   const Communicator& comm = communicator();
   const bool verbose = o.verbose && comm.rank() == 0;
