@@ -63,15 +63,34 @@ std::string number(float v) {
   return text;
 }
 
-// Copies `in` shifted by (dy, dx) (out(y, x) = in(y + dy, x + dx), zeros outside) and mirrored.
+// Copies `in` shifted by (dy, dx) (out(y, x) = in(y + dy, x + dx), zeros outside) and mirrored:
+// each row's part inside the image at once, whole when not mirrored.
 void shifted_copy(const float* in, int h, int w, int c, int dy, int dx, bool flip, float* out) {
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      const int sy = y + dy, sx0 = x + dx, sx = flip ? w - 1 - sx0 : sx0;
-      float* o = out + (int64_t(y) * w + x) * c;
-      if (sy < 0 || sy >= h || sx0 < 0 || sx0 >= w) std::fill(o, o + c, 0.0f);
-      else std::memcpy(o, in + (int64_t(sy) * w + sx) * c, sizeof(float) * c);
+  const int64_t row = int64_t(w) * c;
+  const int x0 = std::clamp(-dx, 0, w), x1 = std::clamp(w - dx, x0, w);  // 0 <= x + dx < w
+  for (int y = 0; y < h; ++y) {
+    float* o = out + y * row;
+    const int sy = y + dy;
+    if (sy < 0 || sy >= h) {
+      std::fill(o, o + row, 0.0f);
+      continue;
     }
+    std::fill(o, o + x0 * c, 0.0f);
+    std::fill(o + x1 * c, o + row, 0.0f);
+    const float* src = in + sy * row;
+    if (!flip) {
+      std::memcpy(o + x0 * c, src + (x0 + dx) * c, sizeof(float) * (x1 - x0) * c);
+      continue;
+    }
+    if (c == 3) {  // RGB, unrolled: a copy of c floats per pixel costs a call
+      for (int x = x0; x < x1; ++x) {
+        const float* p = src + (w - 1 - (x + dx)) * 3;
+        o[x * 3] = p[0], o[x * 3 + 1] = p[1], o[x * 3 + 2] = p[2];
+      }
+    } else {
+      for (int x = x0; x < x1; ++x) std::copy_n(src + (w - 1 - (x + dx)) * c, c, o + x * c);
+    }
+  }
 }
 
 // The window [y, y + side_h) x [x, x + side_w) of the image (inside it), resampled to h x w.
