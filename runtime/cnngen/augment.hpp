@@ -67,8 +67,8 @@ SampleDraw draw(const Augmentation& a, const PcaColor& pca, uint64_t key, int h,
 // Writes the augmented h x w x c image of `in` to `out` (distinct buffers).
 void apply(const SampleDraw& d, const float* in, int h, int w, int c, float* out);
 
-// A test-time view: the window (top-left y, x and side, in pixels of the image padded by `pad`
-// pixels of zeros on each side) resampled to h x w, mirrored or not.
+// A test-time view: the window of the image at top-left (y, x) of side_h x side_w pixels (beyond
+// the image: zeros), resampled to h x w, mirrored or not. A side of 0: the image as it is.
 struct View {
   float y = 0, x = 0, side_h = 0, side_w = 0;
   bool flip = false;

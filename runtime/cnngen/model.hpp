@@ -72,7 +72,7 @@ struct Evaluation {
 // How evaluate and predict run the model: test-time crops (tta_views) averaged as probabilities.
 struct InferenceOptions {
   int batch_size = 32;
-  std::vector<View> views = {View{}};  // an empty side: the whole image
+  std::vector<View> views = {View{}};  // each sample as it is
   int producers = 1;
   bool verbose = false;
 };

@@ -545,12 +545,15 @@ Ensemble load_ensemble(const Program& p, const Settings& s, int batch_size) {
     TrainingProgress progress;
     e.models.push_back(trained_model(p, path, &progress));
     e.members.push_back(e.models.back().get());
-    if (e.members.size() > 1 || !progress.settings.count("augment")) continue;
-    try {  // the first member's training crops set the test-time crops' scale
-      trained_with = parse_augmentation(progress.settings.at("augment"));
-    } catch (const std::invalid_argument& error) {
-      throw CheckpointError(path + ": its training's augmentation: " + error.what());
-    }
+    if (e.members.size() > 1) continue;
+    on_every_rank(world(), [&] {  // the first member's training crops set the test-time crops' scale
+      if (!progress.settings.count("augment")) return;  // on rank 0 alone, which read the file
+      try {
+        trained_with = parse_augmentation(progress.settings.at("augment"));
+      } catch (const std::invalid_argument& error) {
+        throw CheckpointError(path + ": its training's augmentation: " + error.what());
+      }
+    });
   }
   // Rank 0 read the checkpoints: every rank takes its crops.
   std::vector<float> crop{float(trained_with.crop), trained_with.zoom};
