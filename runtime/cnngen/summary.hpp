@@ -13,6 +13,9 @@ std::string summary(const GraphView& g);
 // Layers 1..frozen_through (Network::freeze_through) count their weights as non-trainable.
 std::string summary_with_macs(const GraphView& g, int frozen_through = -1);
 
+// Keras's spelling of a layer's output shape: "(None, 64, 64, 3)".
+std::string shape_text(const Shape& s);
+
 // 37633 -> "37,633"
 std::string thousands(long long v);
 

@@ -8,17 +8,13 @@
 #include <mutex>
 #include <vector>
 
+#include <cnngen/summary.hpp>
+
 #include "atomic_file.hpp"
 
 namespace cnngen {
 
 namespace {
-
-std::string shape_text(const Shape& s) {
-  FixedString<64> t;
-  append_shape(t, s);
-  return std::string(t.view());
-}
 
 // Keras's shape cell: a list of the shapes, one per input ("[(None, 2, 2, 2048), (None, ...)]").
 std::string shapes_cell(const GraphView& g, const Node& n, bool inputs) {

@@ -15,13 +15,13 @@ std::string thousands(long long v) {
   return v < 0 ? "-" + out : out;
 }
 
-namespace {
-
 std::string shape_text(const Shape& s) {
   FixedString<64> t;
   append_shape(t, s);
   return std::string(t.view());
 }
+
+namespace {
 
 bool is_chain(const GraphView& g) {
   for (size_t i = 1; i < g.nodes.size(); ++i)
