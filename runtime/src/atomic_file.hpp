@@ -1,6 +1,6 @@
 // Replaces a file whole or not at all: the bytes go to PATH.tmp beside it, are synced, and renamed
-// over PATH, so that a failure or a kill leaves the file as it was (what plot and predict's outputs
-// need; the checkpoint writer streams, with the same steps).
+// over PATH, so that a failure or a kill leaves the file as it was (plot's pictures; the checkpoint
+// writer streams its bytes through the same steps itself).
 #pragma once
 #include <fcntl.h>
 #include <unistd.h>
