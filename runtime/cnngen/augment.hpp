@@ -76,7 +76,8 @@ struct View {
 void render_view(const View& v, const float* in, int h, int w, int c, float* out);
 
 // Test-time augmentation's crop sets (--tta): none (the image itself), mirror (it and its mirror),
-// ten (AlexNet's: the four corners and the centre at the training crops' scale, and their mirrors).
+// ten (AlexNet's: the four corners and the centre at the training crops' scale, and their mirrors
+// if the training mirrored; else those five alone).
 enum class TtaCrops { none, mirror, ten };
 TtaCrops parse_tta(std::string_view s);  // "off", "mirror", "ten"; throws std::invalid_argument
 const char* tta_name(TtaCrops t);

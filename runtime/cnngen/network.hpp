@@ -265,6 +265,10 @@ class Network {
   };
 
   void allocate(int n);
+  // Runs nodes first..last forward on the current batch.
+  void run_forward(int first, int last, bool training);
+  // Each node's has_params and needs_grad, from which parameters are trainable.
+  void mark_gradient_paths();
 
   // Gradient memory. A node's gradient lives from its first contribution until its own backward has
   // run; then its buffer returns to the pool, to be reused for a layer nearer the input. Live at once

@@ -294,7 +294,9 @@ std::vector<View> tta_views(TtaCrops t, const Augmentation& a, int h, int w) {
     for (const auto& [y, x] : {std::pair{-p, -p}, {-p, p}, {p, -p}, {p, p}, {0.f, 0.f}})
       views.push_back({y, x, float(h), float(w), false});
   }
-  for (int k = 0; k < 5; ++k) views.push_back({views[k].y, views[k].x, views[k].side_h, views[k].side_w, true});
+  // Their mirrors where the training mirrored: a model that never saw one is not asked about one.
+  if (a.mirror)
+    for (int k = 0; k < 5; ++k) views.push_back({views[k].y, views[k].x, views[k].side_h, views[k].side_w, true});
   return views;
 }
 

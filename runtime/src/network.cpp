@@ -105,12 +105,7 @@ Network::Network(GraphView graph, const KernelTable& kernels) : graph_(graph), k
   for (int i = 0; i < count; ++i)
     slots_[i].step = graph_.nodes[i].reaches_output ? make_step(*this, i) : std::make_unique<LayerStep>();
   for (int i = 0; i < count; ++i) slots_[i].fused_at_inference = fused_into_conv_at_inference(graph_, i);
-  // Gradients flow back only as far as parameters: the stem's padding of the input needs none.
-  for (int i = 0; i < count; ++i) {
-    Slot& s = slots_[i];
-    s.needs_grad = s.has_params;
-    for (int in : graph_.nodes[i].input_nodes()) s.needs_grad = s.needs_grad || slots_[in].needs_grad;
-  }
+  mark_gradient_paths();
   heads_.push_back(head_of(graph_, graph_.output, 1.0f));
   for (const Auxiliary& a : graph_.auxiliary) heads_.push_back(head_of(graph_, a.x.node, a.loss_weight));
   initialize(0);
@@ -139,7 +134,7 @@ int Network::add_parameter(int node, const char* what, std::vector<int> shape, b
   int64_t size = 1;
   for (int d : shape) size *= d;
   p.value.assign(size, 0.0f);
-  if (trainable) p.grad.assign(size, 0.0f), slots_[node].has_params = true;
+  if (trainable) p.grad.assign(size, 0.0f);
   params_.push_back(std::move(p));
   return static_cast<int>(params_.size()) - 1;
 }
@@ -235,23 +230,28 @@ int freeze_point(const GraphView& g, const std::string& layer) {
   throw std::invalid_argument("--freeze-through: no layer named '" + layer + "' in " + std::string(g.name) + " (its summary lists them)");
 }
 
+void Network::mark_gradient_paths() {
+  for (Slot& s : slots_) s.has_params = false;
+  for (const Parameter& p : params_)
+    if (p.trainable) slots_[p.node].has_params = true;
+  // Gradients flow back only as far as trainable parameters: the stem's padding of the input, or a
+  // frozen part, needs none.
+  for (int i = 0; i < static_cast<int>(slots_.size()); ++i) {
+    Slot& s = slots_[i];
+    s.needs_grad = s.has_params;
+    for (int in : graph_.nodes[i].input_nodes()) s.needs_grad = s.needs_grad || slots_[in].needs_grad;
+  }
+}
+
 void Network::freeze_through(int node) {
   check_freeze_point(graph_, node);
-  const int count = static_cast<int>(slots_.size());
   frozen_through_ = node;
   for (Parameter& p : params_) {
     const bool frozen = p.node <= node;
     if (frozen && p.trainable) p.trainable = false, p.frozen = true, p.grad = FloatArray();
     else if (!frozen && p.frozen) p.trainable = true, p.frozen = false, p.grad.assign(p.value.size(), 0.0f);
   }
-  for (Slot& s : slots_) s.has_params = false;
-  for (const Parameter& p : params_)
-    if (p.trainable) slots_[p.node].has_params = true;
-  for (int i = 0; i < count; ++i) {
-    Slot& s = slots_[i];
-    s.needs_grad = s.has_params;
-    for (int in : graph_.nodes[i].input_nodes()) s.needs_grad = s.needs_grad || slots_[in].needs_grad;
-  }
+  mark_gradient_paths();
   packed_offset_.clear();  // the packed gradients are the trainable parameters'
   if (!frozen_part_is_a_prefix()) features_input_ = false;
 }
@@ -278,12 +278,7 @@ Buffer Network::forward_frozen_part(const float* x, int n) {
   allocate(n);
   last_forward_training_ = false;
   std::memcpy(slots_[0].out.data(), x, sizeof(float) * static_cast<size_t>(graph_.input_shape().size()) * n);
-  for (int i = 1; i <= frozen_through_; ++i) {
-    Slot& s = slots_[i];
-    if (s.fused_at_inference || !graph_.nodes[i].used_at_inference) continue;
-    const int first = graph_.nodes[i].input();
-    s.step->forward(*this, first >= 0 ? output(first) : Buffer(), output(i), false);
-  }
+  run_forward(1, frozen_through_, false);
   return output(frozen_through_);
 }
 
@@ -299,16 +294,20 @@ const Buffer& Network::forward(const float* x, int n, bool training) {
     next_seeds_.clear();
     ++forwards_;
   }
-  for (int i = start + 1; i < static_cast<int>(slots_.size()); ++i) {
+  run_forward(start + 1, static_cast<int>(slots_.size()) - 1, training);
+  logits_ = logits(0);
+  return logits_;
+}
+
+void Network::run_forward(int first, int last, bool training) {
+  for (int i = first; i <= last; ++i) {
     Slot& s = slots_[i];
     const bool train = training && i > frozen_through_;  // a frozen layer runs as at inference
     // At inference: a layer its convolution applied, or one only an auxiliary output reads.
     if (!train && (s.fused_at_inference || !graph_.nodes[i].used_at_inference)) continue;
-    const int first = graph_.nodes[i].input();
-    s.step->forward(*this, first >= 0 ? output(first) : Buffer(), output(i), train);
+    const int in = graph_.nodes[i].input();
+    s.step->forward(*this, in >= 0 ? output(in) : Buffer(), output(i), train);
   }
-  logits_ = logits(0);
-  return logits_;
 }
 
 Buffer Network::logits(int h) const {

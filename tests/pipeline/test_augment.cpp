@@ -200,6 +200,9 @@ TEST(Augment, TenCropsAreTheCornersTheCentreAndTheirMirrors) {
   const std::vector<cnngen::View> zoomed = cnngen::tta_views(cnngen::TtaCrops::ten, {.zoom = 0.4f}, H, W);
   EXPECT_FLOAT_EQ(zoomed[0].side_h, 0.8f * H) << "the training zoom's mean side";
   EXPECT_EQ(cnngen::tta_views(cnngen::TtaCrops::mirror, {}, H, W).size(), 2u);
+  const std::vector<cnngen::View> unmirrored = cnngen::tta_views(cnngen::TtaCrops::ten, {.crop = 4}, H, W);
+  ASSERT_EQ(unmirrored.size(), 5u) << "no mirrors for a model trained without them";
+  for (const cnngen::View& view : unmirrored) EXPECT_FALSE(view.flip);
 }
 
 }  // namespace
