@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
       .task = "SIGNS: six classes, hands showing 0 to 5 fingers.",
       .epochs = 80,
       .batch_size = 32,
-      .augment = true,
+      .augment = "on",
       .cosine_decay = true,
   });
   if (status == 0 && argc == 2 && std::strcmp(argv[1], "summary") == 0) {

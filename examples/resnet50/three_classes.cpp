@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
       .task = "Three of the SIGNS classes, chosen with --classes (e.g. --classes 3,4,5).",
       .epochs = 30,
       .batch_size = 32,
-      .augment = true,
+      .augment = "on",
       .cosine_decay = true,
       .estimate_batch_norm = true,
   });

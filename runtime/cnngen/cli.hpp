@@ -35,7 +35,8 @@ struct Program {
   int epochs = 10, batch_size = 32;
   double learning_rate = 1e-3;
   // The training method's defaults (FitOptions): what reaches the model's accuracy on its data.
-  bool augment = false, cosine_decay = false, estimate_batch_norm = false;
+  std::string augment = "off";  // --augment's: off, on, or a list (augment.hpp)
+  bool cosine_decay = false, estimate_batch_norm = false;
 };
 
 int run_program(int argc, char** argv, const Program& program);

@@ -177,7 +177,7 @@ void usage(const Program& p, std::ostream& out) {
       << "--checkpoint: written after every epoch of train, read by evaluate and predict (default " << p.name
       << ".ckpt).\n"
       << "Defaults: --epochs " << p.epochs << " --batch-size " << p.batch_size << " --lr " << p.learning_rate
-      << " --seed 0 --threads " << std::thread::hardware_concurrency() << " --augment " << on_off(p.augment)
+      << " --seed 0 --threads " << std::thread::hardware_concurrency() << " --augment " << p.augment
       << " --lr-schedule " << (p.cosine_decay ? "cosine" : "constant") << " --bn-estimate " << on_off(p.estimate_batch_norm)
       << " --producers 1 --tta off\n"
       << "--augment: off, on (= " << default_augmentation().describe() << "), or a list of mirror, crop[=P] (pad and crop,\n"
@@ -328,10 +328,8 @@ Settings settings(const Program& p, const Args& a) {
   fit.epochs = static_cast<int>(int_option(a, "--epochs", p.epochs, 1, kMaxEpochs));
   fit.batch_size = static_cast<int>(int_option(a, "--batch-size", p.batch_size, 1, kMaxBatch));
   const Shape in = p.graph.input_shape();
-  if (const auto it = a.options.find("--augment"); it != a.options.end())
-    fit.augmentation = usage_checked([&] { return parse_augmentation(it->second); });
-  else if (p.augment)
-    fit.augmentation = default_augmentation();
+  const auto augment = a.options.find("--augment");
+  fit.augmentation = usage_checked([&] { return parse_augmentation(augment != a.options.end() ? augment->second : p.augment); });
   usage_checked([&] {
     check_augmentation(fit.augmentation, in.h, in.w, in.c);
     return 0;
