@@ -47,7 +47,8 @@ struct Augmentation {
 // The command line's --augment: "off", "on" (the defaults below), or a comma-separated list of
 // mirror, crop[=P], zoom[=Z], color[=C], pca[=S]. Throws std::invalid_argument naming the item.
 Augmentation parse_augmentation(std::string_view spec);
-// What --augment on means: the combination that trained ResNet50 best on SIGNS (RESULTS.md).
+// What --augment on means: mirror,crop=4, the steadiest combination on ResNet50 and SIGNS (RESULTS.md),
+// drawn as the trainer drew it before the list existed.
 Augmentation default_augmentation();
 // Throws std::invalid_argument when a is meaningless for h x w images of c channels (a crop as large
 // as the image, colour augmentation of a grey image).
