@@ -268,20 +268,31 @@ void save_checkpoint(const std::string& path, const Network& net, const Optimize
   }
 }
 
-TrainingProgress load_checkpoint(const std::string& path, Network& net, Optimizer* opt) {
-  const std::string bytes = read_bounded(path, size_bound(net));
+namespace {
+
+// A whole checkpoint file's magic, checksum and format version: returns the version, `r` (reading
+// `bytes`) placed after it. `not_one` is what to say of a file that is no checkpoint.
+uint32_t read_header(const std::string& bytes, const std::string& path, Reader& r, const std::string& not_one) {
   if (bytes.size() < sizeof kMagic + 8 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
-    throw CheckpointError(path + ": not a cnngen checkpoint");
+    throw CheckpointError(path + ": " + not_one);
   uint64_t stored;
   std::memcpy(&stored, bytes.data() + bytes.size() - 8, 8);
   if (stored != fnv1a(bytes.data(), bytes.size() - 8))
     throw CheckpointError(path + ": corrupt checkpoint (checksum mismatch)");
-
   // The checksum only catches accidents: every field is checked as if forged.
-  Reader r{bytes, path, sizeof kMagic};
+  r.pos = sizeof kMagic;
   const uint32_t version = r.get<uint32_t>("version");
   if (version < 1 || version > kVersion)
     r.fail("checkpoint format version " + std::to_string(version) + ", this build reads 1 to " + std::to_string(kVersion));
+  return version;
+}
+
+}  // namespace
+
+TrainingProgress load_checkpoint(const std::string& path, Network& net, Optimizer* opt) {
+  const std::string bytes = read_bounded(path, size_bound(net));
+  Reader r{bytes, path};
+  const uint32_t version = read_header(bytes, path, r, "not a cnngen checkpoint");
   const std::string model = r.get_string("model name");
   if (model != net.graph().name) r.fail("checkpoint of model " + model + ", not " + std::string(net.graph().name));
   const uint32_t count = r.get<uint32_t>("parameter count");
@@ -342,15 +353,8 @@ TrainingProgress load_checkpoint(const std::string& path, Network& net, Optimize
 InitReport init_from_checkpoint(const std::string& path, Network& net, bool with_outputs) {
   // Another model's checkpoint may be larger than this one's: a bound of a few times this model's.
   const std::string bytes = read_bounded(path, 4 * size_bound(net));
-  if (bytes.size() < sizeof kMagic + 8 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
-    throw CheckpointError(path + ": not a cnngen checkpoint (--init-from takes one)");
-  uint64_t stored;
-  std::memcpy(&stored, bytes.data() + bytes.size() - 8, 8);
-  if (stored != fnv1a(bytes.data(), bytes.size() - 8)) throw CheckpointError(path + ": corrupt checkpoint (checksum mismatch)");
-  Reader r{bytes, path, sizeof kMagic};
-  const uint32_t version = r.get<uint32_t>("version");
-  if (version < 1 || version > kVersion)
-    r.fail("checkpoint format version " + std::to_string(version) + ", this build reads 1 to " + std::to_string(kVersion));
+  Reader r{bytes, path};
+  read_header(bytes, path, r, "not a cnngen checkpoint (--init-from takes one)");
   InitReport report;
   report.source_model = r.get_string("model name");
   const uint32_t count = r.get<uint32_t>("parameter count");
